@@ -1,0 +1,219 @@
+"""Aggregate case results into the board's figures, exactly as SPEC section 6 says. Pure: no I/O.
+
+Built incrementally (``add`` one case at a time) from the JSON form of a case
+result, so that ``score`` can stream cases through it and ``report`` can
+re-aggregate earlier ``results.json`` files with the same code. Means use
+``math.fsum`` so the order of cases never changes a figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any, Iterable
+
+from .model import CaseResult, Template
+
+NOT_RATED = "Not rated"
+BLANK = "(blank)"
+
+
+def mean(values: list[float]) -> float | None:
+    return math.fsum(values) / len(values) if values else None
+
+
+def share(count: int, total: int) -> float | None:
+    """A percentage, from unrounded figures; None when there is nothing to divide by."""
+    return 100.0 * count / total if total else None
+
+
+class Aggregator:
+    def __init__(self, template: Template) -> None:
+        self.template = template
+        self.dims = template.all_dimensions()
+        self.n = 0
+        self.scores: list[float] = []
+        self.ratings: dict[str, int] = {b.label: 0 for b in template.bands}
+        self.ratings[NOT_RATED] = 0
+        self.item_scores: dict[str, dict[str, list[float]]] = {
+            d: {i.id: [] for i in dim.items} for d, dim in self.dims.items()
+        }
+        self.crit_attain: dict[str, list[float]] = {c: [] for c in template.criteria}
+        self.crit_counts: dict[str, dict[str, int]] = {
+            c: {o.value: 0 for o in template.scale_of(c).options} for c in template.criteria
+        }
+        self.crit_status: dict[str, dict[str, int]] = {
+            c: {"scored": 0, "excluded": 0, "unanswered": 0, "not_applicable": 0, "flagged": 0}
+            for c in template.criteria
+        }
+        self.critical: dict[str, list[str]] = {}
+        self.breakdown_fields = [f for f in template.case_fields if f.breakdown and not f.personal]
+        # field -> value -> [scores], and field -> value -> dim -> item -> [scores]
+        self.bd_cases: dict[str, dict[str, int]] = {f.id: defaultdict(int) for f in self.breakdown_fields}
+        self.bd_scores: dict[str, dict[str, list[float]]] = {f.id: defaultdict(list) for f in self.breakdown_fields}
+        self.bd_items: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {
+            f.id: defaultdict(lambda: defaultdict(lambda: defaultdict(list))) for f in self.breakdown_fields
+        }
+        self.outcome_fields = [f for f in template.case_fields if f.is_categorical and not f.personal]
+        self.field_counts: dict[str, dict[str, int]] = {
+            f.id: {**{c: 0 for c in f.choices}, BLANK: 0} for f in self.outcome_fields
+        }
+        judge = template.judgement
+        self.judgement_field = judge.id if judge and not judge.personal else None
+        self.judge_table: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    # ------------------------------------------------------------------ input
+
+    def add_all(self, results: Iterable[CaseResult | dict[str, Any]]) -> "Aggregator":
+        for r in results:
+            self.add(r)
+        return self
+
+    def add(self, result: CaseResult | dict[str, Any]) -> None:
+        r = result.to_dict() if isinstance(result, CaseResult) else result
+        self.n += 1
+        score = r["score"]
+        if score is not None:
+            self.scores.append(score)
+        self.ratings[r["rating"] if r["rating"] is not None else NOT_RATED] = (
+            self.ratings.get(r["rating"] if r["rating"] is not None else NOT_RATED, 0) + 1
+        )
+        for d, items in r["dimensions"].items():
+            bucket = self.item_scores.get(d)
+            if bucket is None:
+                continue
+            for item, v in items.items():
+                if v is not None and item in bucket:
+                    bucket[item].append(v)
+        for cid, c in r["criteria"].items():
+            if cid not in self.crit_status:
+                continue
+            self.crit_status[cid][c["status"]] += 1
+            if c.get("flagged"):
+                self.crit_status[cid]["flagged"] += 1
+            if c["status"] in ("scored", "excluded") and c["answer"] is not None:
+                self.crit_counts[cid][c["answer"]] = self.crit_counts[cid].get(c["answer"], 0) + 1
+            if c["status"] == "scored":
+                self.crit_attain[cid].append(c["points"] / c["max"])
+        if r["critical_failures"]:
+            self.critical[r["id"]] = list(r["critical_failures"])
+        fields = r.get("fields", {})
+        for f in self.breakdown_fields:
+            raw = fields.get(f.id)
+            values = raw if isinstance(raw, list) else [raw]
+            values = [BLANK if v is None or v == "" else str(v) for v in values] or [BLANK]
+            for v in dict.fromkeys(values):
+                self.bd_cases[f.id][v] += 1
+                if score is not None:
+                    self.bd_scores[f.id][v].append(score)
+                for d, items in r["dimensions"].items():
+                    if d == "section":
+                        continue
+                    for item, s in items.items():
+                        if s is not None:
+                            self.bd_items[f.id][v][d][item].append(s)
+        for f in self.outcome_fields:
+            raw = fields.get(f.id)
+            counts = self.field_counts[f.id]
+            if raw is None or raw == [] or raw == "":
+                counts[BLANK] += 1
+                continue
+            for v in dict.fromkeys(raw if isinstance(raw, list) else [raw]):
+                counts[v] = counts.get(v, 0) + 1
+        if self.judgement_field is not None:
+            auditor = fields.get(self.judgement_field) or r.get("judgement")
+            if auditor:
+                self.judge_table[str(auditor)][r["rating"] or NOT_RATED] += 1
+
+    # ------------------------------------------------------------------ output
+
+    def _bands_of(self, values: list[float]) -> dict[str, float | None]:
+        counts = {b.label: 0 for b in self.template.bands}
+        for v in values:
+            label = self.template.band_for(v)
+            if label is not None:
+                counts[label] += 1
+        return {k: share(c, len(values)) for k, c in counts.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        rated = len(self.scores)
+        dims = {
+            d: {
+                item: {"mean": mean(vals), "cases": len(vals), "bands": self._bands_of(vals)}
+                for item, vals in items.items()
+            }
+            for d, items in self.item_scores.items()
+        }
+        criteria: dict[str, Any] = {}
+        for cid, crit in self.template.criteria.items():
+            st = self.crit_status[cid]
+            att = mean(self.crit_attain[cid])
+            criteria[cid] = {
+                "attainment": att,
+                "scored": st["scored"],
+                "counts": dict(self.crit_counts[cid]),
+                "unanswered": st["unanswered"],
+                "excluded": st["excluded"],
+                "not_applicable": st["not_applicable"],
+                "flagged": st["flagged"],
+                # Weighted shortfall: how much this criterion pulls scores down across the round.
+                "shortfall": (
+                    math.fsum(crit.weight * (1 - a) for a in self.crit_attain[cid]) if crit.weight > 0 else 0.0
+                ),
+            }
+        breakdowns: dict[str, Any] = {}
+        for f in self.breakdown_fields:
+            per: dict[str, Any] = {}
+            for v in sorted(self.bd_cases[f.id], key=lambda s: (s == BLANK, s.casefold())):
+                per[v] = {
+                    "cases": self.bd_cases[f.id][v],
+                    "rated": len(self.bd_scores[f.id].get(v, [])),
+                    "mean_score": mean(self.bd_scores[f.id].get(v, [])),
+                    "dimensions": {
+                        d: {
+                            item.id: mean(self.bd_items[f.id][v][d][item.id]) if v in self.bd_items[f.id] else None
+                            for item in dim.items
+                        }
+                        for d, dim in self.dims.items()
+                        if d != "section"
+                    },
+                }
+            breakdowns[f.id] = per
+        fields = {f: dict(c) for f, c in self.field_counts.items()}
+        field_shares = {f: {k: share(v, self.n) for k, v in c.items()} for f, c in self.field_counts.items()}
+        out: dict[str, Any] = {
+            "cases": self.n,
+            "rated": rated,
+            "mean_score": mean(self.scores),
+            "ratings": dict(self.ratings),
+            "rating_shares": {k: share(v, self.n) for k, v in self.ratings.items()},
+            "dimensions": dims,
+            "criteria": criteria,
+            "critical_failures": {
+                "cases": len(self.critical),
+                "by_case": {k: self.critical[k] for k in sorted(self.critical)},
+                "by_criterion": {
+                    c: n
+                    for c in self.template.criteria
+                    if (n := sum(c in v for v in self.critical.values()))
+                },
+            },
+            "breakdowns": breakdowns,
+            "fields": fields,
+            "field_shares": field_shares,
+        }
+        if self.judgement_field is not None:
+            compared = sum(sum(row.values()) for row in self.judge_table.values())
+            agree = sum(self.judge_table[k].get(k, 0) for k in self.judge_table)
+            out["judgement"] = {
+                "field": self.judgement_field,
+                "compared": compared,
+                "agree": agree,
+                "agreement": share(agree, compared),
+                "table": {a: dict(row) for a, row in sorted(self.judge_table.items(), key=lambda kv: self._rank(kv[0]))},
+            }
+        return out
+
+    def _rank(self, label: str) -> int:
+        labels = [b.label for b in self.template.bands]
+        return labels.index(label) if label in labels else len(labels)
