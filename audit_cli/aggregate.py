@@ -46,7 +46,9 @@ class Aggregator:
             c: {"scored": 0, "excluded": 0, "unanswered": 0, "not_applicable": 0, "flagged": 0}
             for c in template.criteria
         }
-        self.critical: dict[str, list[str]] = {}
+        self.critical: dict[str, list[str]] = {}  # case id -> criteria (merged for repeated ids)
+        self.critical_cases = 0
+        self.critical_by_criterion: dict[str, int] = {}
         self.breakdown_fields = [f for f in template.case_fields if f.breakdown and not f.personal]
         # field -> value -> [scores], and field -> value -> dim -> item -> [scores]
         self.bd_cases: dict[str, dict[str, int]] = {f.id: defaultdict(int) for f in self.breakdown_fields}
@@ -96,7 +98,11 @@ class Aggregator:
             if c["status"] == "scored":
                 self.crit_attain[cid].append(c["points"] / c["max"])
         if r["critical_failures"]:
-            self.critical[r["id"]] = list(r["critical_failures"])
+            self.critical_cases += 1
+            for c in r["critical_failures"]:
+                self.critical_by_criterion[c] = self.critical_by_criterion.get(c, 0) + 1
+            merged = set(self.critical.get(r["id"], [])) | set(r["critical_failures"])
+            self.critical[r["id"]] = [c for c in self.template.criteria if c in merged]
         fields = r.get("fields", {})
         for f in self.breakdown_fields:
             raw = fields.get(f.id)
@@ -190,12 +196,12 @@ class Aggregator:
             "dimensions": dims,
             "criteria": criteria,
             "critical_failures": {
-                "cases": len(self.critical),
+                "cases": self.critical_cases,
                 "by_case": {k: self.critical[k] for k in sorted(self.critical)},
                 "by_criterion": {
                     c: n
                     for c in self.template.criteria
-                    if (n := sum(c in v for v in self.critical.values()))
+                    if (n := self.critical_by_criterion.get(c, 0))
                 },
             },
             "breakdowns": breakdowns,

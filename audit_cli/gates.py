@@ -42,16 +42,18 @@ class Gate:
         elif self.metric == "rejected":
             v = float(sum(1 for i in doc["inputs"] if i["status"] == "rejected"))
         elif self.metric == "share":
-            rated = agg["rated"]
-            v = 100.0 * agg["ratings"].get(self.item, 0) / rated if rated else None
+            # The same figure the summary shows: share of all cases, "Not rated" included.
+            cases = agg["cases"]
+            v = 100.0 * agg["ratings"].get(self.item, 0) / cases if cases else None
         else:
             v = agg["dimensions"][self.metric][str(self.item)]["mean"]
         return v
 
     def evaluate(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The gate's result as stored in results.json; no value (nothing to measure) fails."""
         v = self.value(doc)
         passed = v is not None and OPERATORS[self.op](v, self.threshold)
-        return {"gate": self.text, "value": v, "passed": passed}
+        return {"gate": self.text, "value": v, "passed": passed, "op": self.op, "threshold": self.threshold}
 
 
 def parse_gate(text: str, template: Template) -> Gate:
@@ -59,21 +61,22 @@ def parse_gate(text: str, template: Template) -> Gate:
     if not m:
         raise UsageError(f"gate {text!r} is not 'METRIC OP NUMBER' (for example 'mean >= 75' or 'step:7 >= 70')")
     metric, op, value = m.group("metric").strip(), m.group("op"), float(m.group("value"))
-    canonical = f"{metric} {op} {m.group('value')}"
-    if metric in SIMPLE_METRICS:
-        return Gate(canonical, metric, None, op, value)
+    if metric.casefold() in SIMPLE_METRICS:
+        metric = metric.casefold()
+        return Gate(f"{metric} {op} {m.group('value')}", metric, None, op, value)
     if ":" not in metric:
         raise UsageError(
             f"gate {text!r}: unknown measure {metric!r} (use mean, critical_failures, rejected, share:BAND or DIMENSION:ITEM)"
         )
     dim, item = (s.strip() for s in metric.split(":", 1))
-    if dim == "share":
+    if dim.casefold() == "share":
         labels = [b.label for b in template.bands]
         match = next((b for b in labels if b.casefold() == item.casefold()), None)
         if match is None:
             raise UsageError(f"gate {text!r}: {item!r} is not a band of {template.id} ({', '.join(labels)})")
         return Gate(f"share:{match} {op} {m.group('value')}", "share", match, op, value)
     dims = template.all_dimensions()
+    dim = next((d for d in dims if d.casefold() == dim.casefold()), dim)
     if dim not in dims:
         raise UsageError(f"gate {text!r}: dimension {dim!r} is not in {template.id} ({', '.join(dims)})")
     ids = [i.id for i in dims[dim].items]
@@ -89,3 +92,24 @@ def fail_under_gate(pct: float) -> str:
 
 def evaluate_gates(gates: list[Gate], doc: dict[str, Any]) -> list[dict[str, Any]]:
     return [g.evaluate(doc) for g in gates]
+
+
+def shown_value(value: float | None, op: str | None = None, threshold: float | None = None) -> str:
+    """A gate's value for people: counts as whole numbers, scores to one decimal place, and
+    more places when one place would hide why the gate passed or failed (74.96 is not >= 75)."""
+    if value is None:
+        return "no value"
+    if float(value).is_integer():
+        return str(int(value))
+    text = f"{value:.1f}"
+    if op is not None and threshold is not None and OPERATORS[op](float(text), threshold) != OPERATORS[op](value, threshold):
+        text = f"{value:.6g}"
+    return text
+
+
+def failure_message(result: dict[str, Any]) -> str:
+    """Why a gate failed, in one line: ``mean >= 75: the value is 62.5``."""
+    if result["value"] is None:
+        return f"{result['gate']}: no value (nothing in this run to measure it on)"
+    value = shown_value(result["value"], result.get("op"), result.get("threshold"))
+    return f"{result['gate']}: the value is {value}"

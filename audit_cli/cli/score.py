@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from .common import (
-    DebugOpt,
-    ExitZeroOpt,
-    OutputFormat,
-    QuietOpt,
-    TemplateOpt,
-    check_out_dir,
-    err,
-    final_code,
-    guarded,
-)
+from .common import DebugOpt, TemplateOpt, check_out_dir, err, final_code, guarded
 
 
 def score(
-    paths: Annotated[list[Path], typer.Argument(help="Case files or folders (searched recursively, in sorted order).")],
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Case files or folders (searched recursively, in sorted order).")] = None,
     template: TemplateOpt = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for results.json and the workbooks.")] = Path("audit-output"),
-    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table: a summary on the terminal; json: the results document on stdout.")] = OutputFormat.table,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder for results.json and the workbooks. Default: audit-output.")] = None,
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help="table: a summary on the terminal; json: the results document on stdout; markdown: the summary as Markdown tables.")] = None,
     fail_under: Annotated[Optional[float], typer.Option("--fail-under", help="Exit 1 when the mean score is below PCT (the gate 'mean >= PCT').", metavar="PCT")] = None,
     gate: Annotated[Optional[list[str]], typer.Option("--gate", help="A threshold such as 'mean >= 75', 'step:7 >= 70', 'principle:empowerment >= 80', 'critical_failures <= 2', 'rejected == 0' or 'share:Inadequate <= 10'. Repeatable.")] = None,
     label: Annotated[Optional[str], typer.Option("--label", help="A name for this round, such as '2026 Q2', stored in results.json.")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also list every warning (unanswered criteria, duplicates) on stderr.")] = False,
-    exit_zero: ExitZeroOpt = False,
-    quiet: QuietOpt = False,
+    verbose: Annotated[Optional[bool], typer.Option("--verbose", "-v", help="Also list every warning (unanswered criteria, duplicates) on stderr.")] = None,
+    exit_zero: Annotated[Optional[bool], typer.Option("--exit-zero", help="Exit 0 even when there are findings (exit code 1); never hides 2.")] = None,
+    quiet: Annotated[Optional[bool], typer.Option("--quiet", "-q", help="Print no summary or progress; errors and rejected files only.")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Score every case file under PATHS and write results.json into --out.
@@ -41,37 +30,51 @@ def score(
 
     Example: msp-audit score samples/ -o audit-output --fail-under 75
     """
+    cli_values: dict[str, Any] = {
+        "paths": paths or None, "template": template, "out": out, "format": format,
+        "fail_under": fail_under, "gates": gate or None, "label": label, "verbose": verbose,
+        "exit_zero": exit_zero, "quiet": quiet,
+    }
+    raise typer.Exit(guarded(debug, lambda: run_score(cli_values)))
 
-    def body() -> int:
-        from ..api import OUTPUT_MARKER, RunOptions, run_audit
-        from ..gates import evaluate_gates, fail_under_gate, parse_gate
-        from ..outputs import atomic_write_bytes, inside
-        from ..templates import load_template
-        from ..writers.results_json import dumps, write_results
-        from ..writers.table import render_table
 
-        tpl = load_template(template)
-        gate_texts = list(gate or [])
-        if fail_under is not None:
-            gate_texts.append(fail_under_gate(fail_under))
-        gates = [parse_gate(g, tpl) for g in gate_texts]  # unknown item: exit 2 before reading
-        check_out_dir(out)
-        report = run_audit(paths, tpl, RunOptions(out_dir=out, label=label))
-        doc: dict[str, Any] = report.to_dict()
-        doc["gates"] = evaluate_gates(gates, doc)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(inside(out, OUTPUT_MARKER), b"msp-audit output folder: never read as input\n")
-        write_results(doc, out)
-        print_findings(doc, verbose, quiet)
-        if format is OutputFormat.json:
-            typer.echo(dumps(doc), nl=False)
-        elif not quiet:
-            typer.echo(render_table(doc, tpl.all_dimensions()), nl=False)
-            err(f"wrote {out / 'results.json'}")
-        failed_gates = any(not g["passed"] for g in doc["gates"])
-        return final_code(report.has_findings or failed_gates, exit_zero)
+def run_score(cli_values: dict[str, Any]) -> int:
+    from ..api import OUTPUT_MARKER, RunOptions, run_audit
+    from ..errors import UsageError
+    from ..gates import evaluate_gates, fail_under_gate, parse_gate
+    from ..outputs import atomic_write_bytes, inside
+    from ..settings import ScoreSettings
+    from ..templates import load_template
+    from ..writers.results_json import dumps, write_results
+    from ..writers.table import render_table
 
-    raise typer.Exit(guarded(debug, body))
+    s = ScoreSettings().update(cli_values)
+    if s.format not in ("table", "json", "markdown"):
+        raise UsageError(f"--format {s.format!r}: choose table, json or markdown")
+    if not s.paths:
+        raise UsageError("no case files or folders given (for example: msp-audit score samples/)")
+    tpl = load_template(s.template)
+    gate_texts = list(s.gates)
+    if s.fail_under is not None:
+        gate_texts.append(fail_under_gate(s.fail_under))
+    gates = [parse_gate(g, tpl) for g in gate_texts]  # an unknown item is exit 2 before reading
+    check_out_dir(s.out)
+
+    report = run_audit(s.paths, tpl, RunOptions(out_dir=s.out, label=s.label))
+    doc: dict[str, Any] = report.to_dict()
+    doc["gates"] = evaluate_gates(gates, doc)
+    s.out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(inside(s.out, OUTPUT_MARKER), b"msp-audit output folder: never read as input\n")
+    write_results(doc, s.out)
+
+    print_findings(doc, s.verbose, s.quiet)
+    if s.format == "json":
+        typer.echo(dumps(doc), nl=False)
+    elif not s.quiet:
+        typer.echo(render_table(doc, tpl.all_dimensions(), "github" if s.format == "markdown" else "simple"), nl=False)
+        err(f"wrote {s.out / 'results.json'}")
+    failed_gates = any(not g["passed"] for g in doc["gates"])
+    return final_code(report.has_findings or failed_gates, s.exit_zero)
 
 
 def print_findings(doc: dict[str, Any], verbose: bool, quiet: bool) -> None:

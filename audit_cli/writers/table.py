@@ -6,6 +6,8 @@ from typing import Any
 
 from tabulate import tabulate
 
+from ..gates import shown_value
+
 
 def fmt(v: float | None, suffix: str = "") -> str:
     """Scores are kept at full precision and shown to one decimal place."""
@@ -47,15 +49,57 @@ def summary_tables(doc: dict[str, Any], template_dims: dict[str, Any]) -> list[t
     gates = doc.get("gates")
     if gates:
         tables.append(("Gates", ["Gate", "Value", "Result"],
-                       [[g["gate"], fmt(g["value"]), "pass" if g["passed"] else "FAIL"] for g in gates]))
+                       [[g["gate"], shown_value(g["value"], g.get("op"), g.get("threshold")),
+                         "pass" if g["passed"] else "FAIL"] for g in gates]))
+    trend = trend_table(doc.get("trends"))
+    if trend is not None:
+        tables.append(trend)
     return tables
 
 
+def trend_table(trends: dict[str, Any] | None) -> tuple[str, list[str], list[list[Any]]] | None:
+    """Overall and dimension means per round, with the change since the previous round
+    (sections and criteria stay in the workbook: the terminal has no room for them)."""
+    if not trends or len(trends["rounds"]) < 2:
+        return None
+    rows = []
+    for row in trends["rows"]:
+        if row["kind"] in ("section", "criterion"):
+            continue
+        last = row["change"][-1]
+        change = "–" if last is None else f"{last:+.1f}"
+        rows.append([row["id"] if row["kind"] != "overall" else "", row["title"], *(fmt(v) for v in row["values"]), change])
+    return ("Trend", ["", "Measure", *trends["rounds"], "Change"], rows)
+
+
+def _md_cell(value: Any) -> Any:
+    """A cell that cannot break a Markdown table: pipes escaped, one line."""
+    if isinstance(value, str):
+        return " ".join(value.split()).replace("|", "\\|")
+    return value
+
+
+def render_markdown(doc: dict[str, Any], template_dims: dict[str, Any]) -> str:
+    """The summary as Markdown (a heading and a table per part), for CI job summaries."""
+    title = f"msp-audit: {doc['template'].get('title') or doc['template']['id']}"
+    label = doc.get("run", {}).get("label")
+    parts = [f"## {_md_cell(title)}" + (f" ({_md_cell(label)})" if label else "")]
+    for name, headers, rows in summary_tables(doc, template_dims):
+        if headers == ["", ""]:
+            headers = ["Measure", "Value"]
+        headers = [h or " " for h in headers]
+        body = [[_md_cell(c) for c in r] for r in rows]
+        parts.append(f"### {_md_cell(name)}\n\n" + tabulate(body, headers=[_md_cell(h) for h in headers],
+                                                          tablefmt="github", disable_numparse=True))
+    return "\n\n".join(parts) + "\n"
+
+
 def render_table(doc: dict[str, Any], template_dims: dict[str, Any], tablefmt: str = "simple") -> str:
+    """The terminal summary; ``tablefmt="github"`` gives the Markdown form."""
+    if tablefmt in ("github", "markdown"):
+        return render_markdown(doc, template_dims)
     parts = []
-    for title, headers, rows in summary_tables(doc, template_dims):
-        if tablefmt == "github":
-            parts.append(f"### {title}\n\n" + tabulate(rows, headers=headers, tablefmt=tablefmt))
-        else:
-            parts.append(tabulate(rows, headers=headers if headers != ["", ""] else (), tablefmt=tablefmt))
+    for _title, headers, rows in summary_tables(doc, template_dims):
+        parts.append(tabulate(rows, headers=headers if headers != ["", ""] else (), tablefmt=tablefmt,
+                              disable_numparse=True))
     return "\n\n".join(parts) + "\n"
