@@ -108,8 +108,7 @@ def shown_value(value: float | None, op: str | None = None, threshold: float | N
 
 
 def failure_message(result: dict[str, Any]) -> str:
-    """Why a gate failed, in one line: ``mean >= 75: the value is 62.5``."""
+    """Why a gate failed, in one line: ``mean >= 75 (value: 62.5)``."""
     if result["value"] is None:
-        return f"{result['gate']}: no value (nothing in this run to measure it on)"
-    value = shown_value(result["value"], result.get("op"), result.get("threshold"))
-    return f"{result['gate']}: the value is {value}"
+        return f"{result['gate']} (no value: nothing in this run to measure it on)"
+    return f"{result['gate']} (value: {shown_value(result['value'], result.get('op'), result.get('threshold'))})"
