@@ -19,6 +19,7 @@ from .errors import ReadError
 from .model import Case, CaseResult, InputRecord, Issue, Template
 from .readers import READERS, UNSUPPORTED_NOTES, read_bytes
 from .scoring import score_case
+from .values import clean_text
 
 #: a file in a folder marks it as msp-audit output, never read as input
 OUTPUT_MARKER = ".msp-audit-output"
@@ -31,6 +32,7 @@ class RunOptions:
     out_dir: Path | None = None  # never read as input
     label: str | None = None
     max_file_bytes: int = MAX_FILE_BYTES
+    pseudonymise_key: bytes | None = None  # case ids become keyed hashes (privacy.pseudonym)
 
 
 @dataclass
@@ -87,11 +89,17 @@ class AuditReport:
 
 
 def display_path(path: Path) -> str:
-    """How a file is named in outputs: relative to the working folder when inside it."""
+    """How a file is named in outputs: relative to the working folder when inside it.
+
+    A name that is not valid UTF-8 on disk (a Latin-1 name from an old share) or holds
+    control characters is shown with replacement characters, so it can be written to
+    results.json and printed as one line."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        shown = path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        shown = path.resolve().as_posix()
+    shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join("\ufffd" if ord(ch) < 32 or ord(ch) == 127 else ch for ch in shown)
 
 
 def _is_hidden_or_lock(name: str) -> bool:
@@ -174,6 +182,7 @@ def process_file(path: Path, template: Template, max_bytes: int = MAX_FILE_BYTES
     digest = hashlib.sha256(data).hexdigest()
     try:
         read = read_bytes(data, path.suffix, template, shown)
+        results = [score_case(template, c) for c in read.cases]
     except ReadError as exc:
         return FileOutcome(InputRecord(shown, digest, "rejected", error=one_line(str(exc))))
     except RecursionError:
@@ -181,16 +190,17 @@ def process_file(path: Path, template: Template, max_bytes: int = MAX_FILE_BYTES
     except MemoryError:
         return FileOutcome(InputRecord(shown, digest, "rejected", error="file needs too much memory to read"))
     except Exception as exc:  # a reader bug or a file no check foresaw: reject this file, keep going
-        return FileOutcome(
-            InputRecord(shown, digest, "rejected", error=one_line(f"cannot be read ({type(exc).__name__}: {exc})"))
-        )
-    results = [score_case(template, c) for c in read.cases]
+        # Only the exception's type: its text may quote a cell of the case.
+        return FileOutcome(InputRecord(shown, digest, "rejected", error=(
+            f"cannot be read (unexpected {type(exc).__name__} in the {path.suffix.lower().lstrip('.')} reader; "
+            "please report it)")))
     record = InputRecord(shown, digest, "read", cases=len(read.cases), issues=read.issues)
     return FileOutcome(record, read.cases, results)
 
 
 def one_line(text: str, limit: int = 300) -> str:
-    t = " ".join(text.split())
+    """A rejection reason as one bounded line that every writer can store."""
+    t = " ".join(clean_text(text).split())
     return t if len(t) <= limit else t[: limit - 1] + "…"
 
 
@@ -220,13 +230,16 @@ def run_audit(
         outcome = process_file(path, template, options.max_file_bytes)
         inputs.append(outcome.record)
         for case, result in zip(outcome.cases, outcome.results):
-            first = seen_ids.get(result.id)
+            shown_id = result.id  # the duplicate check is on the real id; messages quote what is shown
+            if options.pseudonymise_key is not None:
+                shown_id = _pseudonymise(result, options.pseudonymise_key)
+            first = seen_ids.get(case.id)
             if first is not None:
                 result.issues.append(
-                    Issue("warning", "duplicate-case", f"case reference {result.id!r} was already read from {first}", case.location)
+                    Issue("warning", "duplicate-case", f"case reference {shown_id!r} was already read from {first}", case.location)
                 )
             else:
-                seen_ids[result.id] = case.source + (f" {case.location}" if case.location else "")
+                seen_ids[case.id] = case.source + (f" {case.location}" if case.location else "")
             if on_case is not None:
                 on_case(case, result)
             d = result.to_dict()
@@ -236,3 +249,16 @@ def run_audit(
             on_progress(outcome, n, len(files))
     inputs.extend(skipped)
     return AuditReport(template, inputs, cases, agg.to_dict(), label=options.label, generated=now_iso())
+
+
+def _pseudonymise(result: CaseResult, key: bytes) -> str:
+    """Replace the case id, and any message that quotes it, with its keyed pseudonym."""
+    from .privacy import pseudonym, scrub
+
+    real = result.id
+    alias = pseudonym(real, key)
+    result.id = alias
+    # New Issue objects: the case itself (shown to its auditor) keeps the real reference.
+    result.issues = [Issue(i.severity, i.code, scrub(i.message, real, alias) or i.message, i.location)
+                     for i in result.issues]
+    return alias

@@ -53,7 +53,8 @@ class Gate:
         """The gate's result as stored in results.json; no value (nothing to measure) fails."""
         v = self.value(doc)
         passed = v is not None and OPERATORS[self.op](v, self.threshold)
-        return {"gate": self.text, "value": v, "passed": passed, "op": self.op, "threshold": self.threshold}
+        return {"gate": self.text, "value": v, "passed": passed,
+                "metric": self.metric, "item": self.item, "op": self.op, "threshold": self.threshold}
 
 
 def parse_gate(text: str, template: Template) -> Gate:
@@ -94,15 +95,19 @@ def evaluate_gates(gates: list[Gate], doc: dict[str, Any]) -> list[dict[str, Any
     return [g.evaluate(doc) for g in gates]
 
 
-def shown_value(value: float | None, op: str | None = None, threshold: float | None = None) -> str:
-    """A gate's value for people: counts as whole numbers, scores to one decimal place, and
-    more places when one place would hide why the gate passed or failed (74.96 is not >= 75)."""
+COUNT_METRICS = ("critical_failures", "rejected")
+
+
+def shown_value(result: dict[str, Any]) -> str:
+    """A gate result's value for people: counts as whole numbers, scores to one decimal place,
+    and more places when one place would hide why the gate passed or failed (74.96 is not >= 75)."""
+    value, op, threshold = result["value"], result.get("op"), result.get("threshold")
     if value is None:
         return "no value"
-    if float(value).is_integer():
+    if result.get("metric") in COUNT_METRICS:
         return str(int(value))
     text = f"{value:.1f}"
-    if op is not None and threshold is not None and OPERATORS[op](float(text), threshold) != OPERATORS[op](value, threshold):
+    if op in OPERATORS and threshold is not None and OPERATORS[op](float(text), threshold) != OPERATORS[op](value, threshold):
         text = f"{value:.6g}"
     return text
 
@@ -111,4 +116,4 @@ def failure_message(result: dict[str, Any]) -> str:
     """Why a gate failed, in one line: ``mean >= 75 (value: 62.5)``."""
     if result["value"] is None:
         return f"{result['gate']} (no value: nothing in this run to measure it on)"
-    return f"{result['gate']} (value: {shown_value(result['value'], result.get('op'), result.get('threshold'))})"
+    return f"{result['gate']} (value: {shown_value(result)})"

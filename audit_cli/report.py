@@ -19,7 +19,7 @@ from typing import Any
 from . import __version__
 from .aggregate import Aggregator
 from .api import SCHEMA_VERSION, display_path
-from .errors import AuditError
+from .errors import AuditError, UsageError
 from .model import Template
 
 MAX_RESULTS_BYTES = 500 * 1024 * 1024
@@ -102,12 +102,66 @@ def load_run(path: Path) -> Run:
         raise ReportError(f"{shown}: not an msp-audit results.json (no schema_version and aggregate)")
     if doc.get("schema_version") != SCHEMA_VERSION:
         raise ReportError(f"{shown}: results schema_version {doc.get('schema_version')!r} is not {SCHEMA_VERSION}")
-    errors = sorted(validator("results").iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    # The schema checks everything but the cases; jsonschema takes seconds per thousand cases,
+    # so each case is checked by hand for exactly what re-aggregation relies on.
+    cases = doc.get("cases")
+    errors = sorted(validator("results").iter_errors({**doc, "cases": []}), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ReportError(f"{shown}: not a valid msp-audit results.json: {where}: {errors[0].message}{more}")
+    if not isinstance(cases, list):
+        raise ReportError(f"{shown}: not a valid msp-audit results.json: cases: {cases!r} is not an array")
+    for n, case in enumerate(cases):
+        problem = case_problem(case)
+        if problem is not None:
+            raise ReportError(f"{shown}: not a valid msp-audit results.json: cases/{n}{problem}")
     return Run(shown, doc)
+
+
+_STATUSES = ("scored", "excluded", "unanswered", "not_applicable")
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def case_problem(case: Any) -> str | None:
+    """What is wrong with one case of a results.json, as ``/pointer: problem``; None when it can be aggregated."""
+    if not isinstance(case, dict):
+        return ": not an object"
+    for key in ("id", "source"):
+        if not isinstance(case.get(key), str):
+            return f"/{key}: {case.get(key)!r} is not text"
+    if case.get("score") is not None and not (_is_num(case["score"]) and 0 <= case["score"] <= 100):
+        return f"/score: {case['score']!r} is not a score from 0 to 100 or null"
+    if case.get("rating") is not None and not isinstance(case["rating"], str):
+        return f"/rating: {case['rating']!r} is not text or null"
+    failures = case.get("critical_failures")
+    if not isinstance(failures, list) or not all(isinstance(c, str) for c in failures):
+        return f"/critical_failures: {failures!r} is not a list of criterion ids"
+    dims = case.get("dimensions")
+    if not isinstance(dims, dict):
+        return f"/dimensions: {dims!r} is not an object"
+    for d, items in dims.items():
+        if not isinstance(items, dict) or not all(v is None or _is_num(v) for v in items.values()):
+            return f"/dimensions/{d}: not an object of scores"
+    criteria = case.get("criteria")
+    if not isinstance(criteria, dict):
+        return f"/criteria: {criteria!r} is not an object"
+    for cid, r in criteria.items():
+        if not isinstance(r, dict) or r.get("status") not in _STATUSES:
+            return f"/criteria/{cid}: no status among {', '.join(_STATUSES)}"
+        if r.get("answer") is not None and not isinstance(r["answer"], str):
+            return f"/criteria/{cid}/answer: {r['answer']!r} is not text or null"
+        if r["status"] == "scored" and not (_is_num(r.get("points")) and _is_num(r.get("max")) and r["max"] > 0):
+            return f"/criteria/{cid}: a scored criterion needs numeric points and a max above 0"
+    if not isinstance(case.get("fields"), dict):
+        return f"/fields: {case.get('fields')!r} is not an object"
+    issues = case.get("issues")
+    if not isinstance(issues, list) or not all(isinstance(i, dict) and i.get("severity") in ("error", "warning") for i in issues):
+        return "/issues: not a list of issues with a severity"
+    return None
 
 
 # --------------------------------------------------------------------------- compatibility
@@ -230,7 +284,14 @@ def merge_round(template: Template, name: str, runs: list[Run], warnings: list[s
         "rejected": rejected,
     }
     # The runs' own gates, measured again on the pooled round.
-    doc["gates"] = evaluate_gates([parse_gate(g, template) for g in gate_texts], doc)
+    gates = []
+    for text in gate_texts:
+        try:
+            gates.append(parse_gate(text, template))
+        except UsageError as exc:
+            if warnings is not None:
+                warnings.append(f"round {name}: {exc}; not measured")
+    doc["gates"] = evaluate_gates(gates, doc)
     return Round(name, doc, [r.path for r in runs])
 
 
@@ -241,20 +302,28 @@ def _changes(values: list[float | None]) -> list[float | None]:
 
 
 def build_trends(template: Template, rounds: list[Round]) -> dict[str, Any]:
-    """Overall mean, every dimension item (sections too) and every criterion's attainment (%), per round."""
+    """Overall mean, every dimension item (sections too) and every criterion's attainment (%), per round.
+
+    Each row also carries ``cases``, how many cases each value rests on, so that a
+    writer can suppress small numbers in the trend as it does elsewhere.
+    """
     rows: list[dict[str, Any]] = []
 
-    def add(kind: str, item_id: str, title: str, values: list[float | None]) -> None:
-        rows.append({"kind": kind, "id": item_id, "title": title, "values": values, "change": _changes(values)})
+    def add(kind: str, item_id: str, title: str, values: list[float | None], cases: list[int]) -> None:
+        rows.append({"kind": kind, "id": item_id, "title": title, "values": values, "change": _changes(values),
+                     "cases": cases})
 
     aggs = [r.doc["aggregate"] for r in rounds]
-    add("overall", "mean", "Overall mean score", [a["mean_score"] for a in aggs])
+    add("overall", "mean", "Overall mean score", [a["mean_score"] for a in aggs], [a["rated"] for a in aggs])
     for dim_id, dim in template.all_dimensions().items():
         for item in dim.items:
-            add(dim_id, item.id, item.title, [a["dimensions"][dim_id][item.id]["mean"] for a in aggs])
+            figures = [a["dimensions"][dim_id][item.id] for a in aggs]
+            add(dim_id, item.id, item.title, [f["mean"] for f in figures], [f["cases"] for f in figures])
     for cid, crit in template.criteria.items():
-        attainments = [a["criteria"][cid]["attainment"] for a in aggs]
-        add("criterion", cid, crit.text, [None if v is None else 100.0 * v for v in attainments])
+        figures = [a["criteria"][cid] for a in aggs]
+        add("criterion", cid, crit.text,
+            [None if f["attainment"] is None else 100.0 * f["attainment"] for f in figures],
+            [f.get("scored", 0) for f in figures])
     return {"rounds": [r.name for r in rounds], "rows": rows}
 
 
@@ -262,9 +331,14 @@ def build_report(paths: list[Path], template_ref: str | None = None) -> BoardRep
     """Read the runs, check they can be combined, merge each round and trend across rounds."""
     if not paths:
         raise ReportError("no results files given (for example: msp-audit report q1/results.json q2/results.json)")
-    runs = [load_run(p) for p in paths]
+    warnings: list[str] = []
+    unique: dict[Path, Path] = {}
+    for p in paths:
+        if p.resolve() in unique:
+            warnings.append(f"{display_path(p)} is given more than once; it is read once")
+        unique.setdefault(p.resolve(), p)
+    runs = [load_run(p) for p in unique.values()]
     check_compatible(runs)
     template = template_for(runs, template_ref)
-    warnings: list[str] = []
     rounds = [merge_round(template, name, group, warnings) for name, group in group_rounds(runs)]
     return BoardReport(template, rounds, build_trends(template, rounds), warnings)

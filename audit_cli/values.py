@@ -88,7 +88,21 @@ def text_of(value: Any) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value).strip()
+    return clean_text(str(value)).strip()
+
+
+_LINE_BREAKS = re.compile(r"[\x0b\x0c]")  # Word's manual line break and page break
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(text: str) -> str:
+    """Text every writer can store: lone surrogates (from JSON ``\\ud800``) cannot be encoded as
+    UTF-8 and control characters are illegal in XML, so either would crash results.json or a
+    workbook. Vertical tab and form feed become line breaks; the rest becomes U+FFFD."""
+    if not _NEEDS_CLEANING.search(text):
+        return text
+    return _UNWRITABLE.sub("\ufffd", _LINE_BREAKS.sub("\n", text))
 
 
 def parse_date(value: Any) -> str:

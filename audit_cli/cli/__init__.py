@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import typer
 
+from . import form as _form
+from . import report as _report
+from . import samples_cmd as _samples
 from . import score as _score
 from . import templates_cmd as _templates
 from . import validate as _validate
@@ -29,6 +32,9 @@ app = typer.Typer(
 
 app.command("score", no_args_is_help=False)(_score.score)
 app.command("validate", no_args_is_help=True)(_validate.validate)
+app.command("report", no_args_is_help=True)(_report.report)
+app.command("form", no_args_is_help=False)(_form.form)
+app.command("samples", no_args_is_help=True)(_samples.samples)
 app.add_typer(_templates.app, name="templates")
 
 

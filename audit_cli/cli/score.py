@@ -21,6 +21,11 @@ def score(
     verbose: Annotated[Optional[bool], typer.Option("--verbose", "-v", help="Also list every warning (unanswered criteria, duplicates) on stderr.")] = None,
     exit_zero: Annotated[Optional[bool], typer.Option("--exit-zero", help="Exit 0 even when there are findings (exit code 1); never hides 2.")] = None,
     quiet: Annotated[Optional[bool], typer.Option("--quiet", "-q", help="Print no summary or progress; errors and rejected files only.")] = None,
+    junit: Annotated[Optional[Path], typer.Option("--junit", help="Also write a JUnit XML report (a test case per case, an error per rejected file) for CI servers.", metavar="FILE")] = None,
+    docx: Annotated[Optional[Path], typer.Option("--docx", help="Also write a Word summary for the Safeguarding Adults Board.", metavar="FILE")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="Read settings from this file (msp-audit.toml, or a pyproject.toml with \\[tool.msp-audit]) instead of the nearest one found walking up from the current folder. Flags override it.", metavar="FILE")] = None,
+    isolated: Annotated[bool, typer.Option("--isolated", help="Ignore every config file.")] = False,
+    pseudonymise: Annotated[Optional[Path], typer.Option("--pseudonymise", help="Replace case references in results.json, the aggregate workbook and per-case file names with keyed pseudonyms (P- and 12 hex digits, HMAC-SHA256 with this file's bytes: at least 16, kept secret; the same key gives the same pseudonyms every run).", metavar="KEYFILE")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Score every case file under PATHS and write results.json into --out.
@@ -28,27 +33,29 @@ def score(
     Exit codes: 0 everything read and every gate passed; 1 findings (a gate failed,
     a file was rejected, or a case holds an error); 2 usage, config or template error.
 
+    Settings may come from a config file, msp-audit.toml or \\[tool.msp-audit] in pyproject.toml, the nearest one walking up from the current folder: keys as the long flags with _ for -, inputs = \\[PATHS], paths relative to the file. With one, a scheduled job runs 'msp-audit score' with no PATHS.
+
     Example: msp-audit score samples/ -o audit-output --fail-under 75
     """
     cli_values: dict[str, Any] = {
         "paths": paths or None, "template": template, "out": out, "format": format,
         "fail_under": fail_under, "gates": gate or None, "label": label, "verbose": verbose,
-        "exit_zero": exit_zero, "quiet": quiet,
+        "exit_zero": exit_zero, "quiet": quiet, "junit": junit, "docx": docx, "pseudonymise": pseudonymise,
     }
-    raise typer.Exit(guarded(debug, lambda: run_score(cli_values)))
+    raise typer.Exit(guarded(debug, lambda: run_score(cli_values, config, isolated)))
 
 
-def run_score(cli_values: dict[str, Any]) -> int:
+def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: bool = False) -> int:
     from ..api import OUTPUT_MARKER, RunOptions, run_audit
     from ..errors import UsageError
     from ..gates import evaluate_gates, fail_under_gate, parse_gate
     from ..outputs import atomic_write_bytes, inside
-    from ..settings import ScoreSettings
+    from ..config import resolve_score_settings
     from ..templates import load_template
     from ..writers.results_json import dumps, write_results
     from ..writers.table import render_table
 
-    s = ScoreSettings().update(cli_values)
+    s = resolve_score_settings(cli_values, config, isolated, Path.cwd())
     if s.format not in ("table", "json", "markdown"):
         raise UsageError(f"--format {s.format!r}: choose table, json or markdown")
     if not s.paths:
@@ -59,13 +66,29 @@ def run_score(cli_values: dict[str, Any]) -> int:
         gate_texts.append(fail_under_gate(s.fail_under))
     gates = [parse_gate(g, tpl) for g in gate_texts]  # an unknown item is exit 2 before reading
     check_out_dir(s.out)
+    for option, path in (("--junit", s.junit), ("--docx", s.docx)):
+        if path is not None and path.is_dir():
+            raise UsageError(f"{option} {path} is a folder; name the file to write")
+    if s.config is not None and s.verbose:
+        err(f"settings from {s.config}")
 
-    report = run_audit(s.paths, tpl, RunOptions(out_dir=s.out, label=s.label))
+    from ..privacy import load_key
+
+    key = load_key(s.pseudonymise) if s.pseudonymise is not None else None  # a bad key is exit 2, nothing written
+    report = run_audit(s.paths, tpl, RunOptions(out_dir=s.out, label=s.label, pseudonymise_key=key))
     doc: dict[str, Any] = report.to_dict()
     doc["gates"] = evaluate_gates(gates, doc)
     s.out.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(inside(s.out, OUTPUT_MARKER), b"msp-audit output folder: never read as input\n")
     write_results(doc, s.out)
+    if s.junit is not None:
+        from ..writers.junit import write_junit
+
+        write_junit(doc, tpl, s.junit, fail_under=s.fail_under)
+    if s.docx is not None:
+        from ..writers.board_docx import write_board_docx
+
+        write_board_docx(tpl, doc, s.docx, suppress_small=s.suppress_small)
 
     print_findings(doc, s.verbose, s.quiet)
     if s.format == "json":
@@ -96,7 +119,8 @@ def print_findings(doc: dict[str, Any], verbose: bool, quiet: bool) -> None:
                 warnings += 1
     if warnings and not quiet and not verbose:
         err(f"{warnings} warning(s) in cases (unanswered criteria, duplicates…): see results.json or rerun with --verbose")
+    from ..gates import failure_message
+
     for g in doc.get("gates", []):
         if not g["passed"]:
-            value = "no value" if g["value"] is None else f"{g['value']:.1f}"
-            err(f"gate failed: {g['gate']} (value: {value})")
+            err(f"gate failed: {failure_message(g)}")

@@ -39,7 +39,11 @@ def supported_suffixes() -> list[str]:
 
 
 def read_bytes(data: bytes, suffix: str, template: Template, source: str) -> ReadResult:
-    """Read one file's bytes with the reader for its suffix."""
+    """Read one file's bytes with the reader for its suffix, after the checks that keep
+    hostile bytes (zip bombs, XML entities, a file that is not what its suffix says) from it."""
+    from .safety import check
+
+    check(data, suffix)
     module = importlib.import_module(f"{__name__}.{READERS[suffix.lower()]}")
     result: ReadResult = module.read(data, template, source)
     return result

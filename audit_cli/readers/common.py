@@ -176,6 +176,20 @@ class CaseBuilder:
         co = None if is_blank(comment) else text_of(comment)
         self._store(criterion_id, Answer(option.value, option.label, ev, co, location))
 
+    def set_unreadable(
+        self,
+        criterion_id: str,
+        raw: str,
+        location: str | None,
+        evidence: Any = None,
+        comment: Any = None,
+    ) -> None:
+        """An answer given but unusable (two marks in a row): an error already says why, so the
+        criterion counts as unanswered without a second "not answered" warning."""
+        ev = None if is_blank(evidence) else text_of(evidence)
+        co = None if is_blank(comment) else text_of(comment)
+        self._store(criterion_id, Answer(None, raw, ev, co, location))
+
     def add_note(self, text: str) -> None:
         if text.strip():
             self.notes.append(text.strip())

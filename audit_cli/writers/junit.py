@@ -58,7 +58,8 @@ def case_failure(case: dict[str, Any], template: Template, fail_under: float | N
         reasons.append(f"critical failure: {named}")
     score = case["score"]
     if fail_under is not None and score is not None and score < fail_under:
-        reasons.append(f"score {shown_value(score, '>=', fail_under)} is below --fail-under {fail_under:g}")
+        shown = shown_value({"value": score, "op": ">=", "threshold": fail_under})
+        reasons.append(f"score {shown} is below --fail-under {fail_under:g}")
     return reasons
 
 

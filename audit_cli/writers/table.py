@@ -49,7 +49,7 @@ def summary_tables(doc: dict[str, Any], template_dims: dict[str, Any]) -> list[t
     gates = doc.get("gates")
     if gates:
         tables.append(("Gates", ["Gate", "Value", "Result"],
-                       [[g["gate"], shown_value(g["value"], g.get("op"), g.get("threshold")),
+                       [[g["gate"], shown_value(g),
                          "pass" if g["passed"] else "FAIL"] for g in gates]))
     trend = trend_table(doc.get("trends"))
     if trend is not None:

@@ -1,0 +1,142 @@
+"""Benchmark: how msp-audit scales with the number of case files.
+
+Builds a corpus with ``msp-audit samples`` (every layout) at 1,000 and 5,000 files,
+measures the floor (reading every input and inflating every zip member once, in
+one process), then times ``msp-audit score`` with and without per-case workbooks,
+and prints ms per file, the ratio to the floor, peak memory and the per-file cost
+at both sizes; last, ``msp-audit --help`` against a bare two-command Typer app.
+
+Run: python benchmarks/bench.py [--sizes 1000 5000] [--jobs N] [--keep DIR]
+Figures are printed, not asserted: targets are checked by reading them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+TARGETS = {
+    "per_case_ratio": 6.0,
+    "no_per_case_ratio": 2.5,
+    "peak_mb": 250.0,
+    "growth": 1.25,
+    "help_ratio": 1.3,
+}
+
+
+def build_corpus(folder: Path, count: int) -> float:
+    from audit_cli.samples import generate_samples
+
+    t = time.perf_counter()
+    generate_samples(folder, count=count, seed=7)
+    return time.perf_counter() - t
+
+
+def floor(folder: Path) -> float:
+    """Read every input and inflate every zip member once, in one process: the least any reader could do."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    t = time.perf_counter()
+    for p in files:
+        data = p.read_bytes()
+        if data[:4] == b"PK\x03\x04":
+            import io
+
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                for name in zf.namelist():
+                    zf.read(name)
+    return time.perf_counter() - t
+
+
+def run_score(folder: Path, out: Path, per_case: bool, jobs: int | None) -> tuple[float, float]:
+    """Wall time and peak RSS (MB, largest process of the run) of one ``score`` run in a fresh process."""
+    cmd = [sys.executable, "-m", "audit_cli", "score", str(folder), "-o", str(out), "-q", "--exit-zero"]
+    if not per_case:
+        cmd.append("--no-per-case")
+    if jobs is not None:
+        cmd += ["--jobs", str(jobs)]
+    script = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+        "dt = time.perf_counter() - t\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(dt, peak, r.returncode)\n"
+    )
+    shutil.rmtree(out, ignore_errors=True)
+    res = subprocess.run([sys.executable, "-c", script, *cmd], capture_output=True, text=True, check=True)
+    dt, peak, rc = res.stdout.split()
+    if int(rc) not in (0, 1):
+        raise SystemExit(f"score failed with exit code {rc}: {res.stderr[-500:]}")
+    return float(dt), float(peak)
+
+
+def help_times(repeats: int = 15) -> tuple[float, float]:
+    bare = Path(tempfile.mkdtemp()) / "bare.py"
+    bare.write_text(
+        "import typer\napp = typer.Typer()\n@app.command()\ndef a() -> None:\n    pass\n"
+        "@app.command()\ndef b() -> None:\n    pass\napp()\n",
+        encoding="utf-8",
+    )
+
+    def median(cmd: list[str]) -> float:
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+            times.append(time.perf_counter() - t)
+        return statistics.median(times)
+
+    return median([sys.executable, "-m", "audit_cli", "--help"]), median([sys.executable, str(bare), "--help"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    ap.add_argument("--jobs", type=int, default=None, help="passed to score (default: its own default)")
+    ap.add_argument("--keep", type=Path, default=None, help="build corpora here and keep them")
+    args = ap.parse_args()
+
+    base = args.keep or Path(tempfile.mkdtemp(prefix="msp-bench-"))
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; corpus in {base}")
+    per_file: dict[str, dict[int, float]] = {"per-case": {}, "no-per-case": {}}
+    peaks: list[float] = []
+    rows = []
+    for n in args.sizes:
+        folder = base / f"corpus-{n}"
+        if not folder.exists():
+            build_corpus(folder, n)
+        files = sum(1 for p in folder.rglob("*") if p.is_file())
+        fl = min(floor(folder) for _ in range(3))
+        for label, per_case in (("per-case", True), ("no-per-case", False)):
+            dt, peak = run_score(folder, base / f"out-{n}-{label}", per_case, args.jobs)
+            per_file[label][n] = dt / files
+            peaks.append(peak)
+            rows.append((n, files, label, dt, 1000 * dt / files, 1000 * fl / files, dt / fl, peak))
+    print(f"\n{'size':>6} {'files':>6} {'mode':<12} {'total s':>8} {'ms/file':>8} {'floor ms/file':>14} {'x floor':>8} {'peak MB':>8}")
+    for n, files, label, dt, ms, fms, ratio, peak in rows:
+        print(f"{n:>6} {files:>6} {label:<12} {dt:>8.2f} {ms:>8.2f} {fms:>14.3f} {ratio:>8.2f} {peak:>8.1f}")
+    print()
+    if len(args.sizes) >= 2:
+        lo, hi = min(args.sizes), max(args.sizes)
+        for label in per_file:
+            growth = per_file[label][hi] / per_file[label][lo]
+            print(f"per-file cost {label}: {hi} files / {lo} files = {growth:.2f} (target <= {TARGETS['growth']})")
+    ours, bare = help_times()
+    print(f"--help: msp-audit {1000 * ours:.0f} ms, bare Typer app {1000 * bare:.0f} ms, ratio {ours / bare:.2f} "
+          f"(target <= {TARGETS['help_ratio']})")
+    print(f"peak memory: {max(peaks):.1f} MB (target < {TARGETS['peak_mb']:.0f})")
+    print(f"targets: per-case <= {TARGETS['per_case_ratio']}x floor, --no-per-case <= {TARGETS['no_per_case_ratio']}x floor")
+    print(f"(ru_maxrss of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
