@@ -558,5 +558,8 @@ def write_form(template: Template, fmt: str, path: Path, force: bool = False) ->
     if path.exists() and not force:
         raise AuditError(f"{path} already exists; use --force to overwrite it")
     data = form_bytes(template, fmt)
-    atomic_write_bytes(path, data)
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as exc:
+        raise AuditError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

@@ -42,9 +42,9 @@ class Gate:
         elif self.metric == "rejected":
             v = float(sum(1 for i in doc["inputs"] if i["status"] == "rejected"))
         elif self.metric == "share":
-            # The same figure the summary shows: share of all cases, "Not rated" included.
-            cases = agg["cases"]
-            v = 100.0 * agg["ratings"].get(self.item, 0) / cases if cases else None
+            # Percent of *rated* cases in the band (issue 7): not-rated cases have no band to be in.
+            rated = agg["rated"]
+            v = 100.0 * agg["ratings"].get(self.item, 0) / rated if rated else None
         else:
             v = agg["dimensions"][self.metric][str(self.item)]["mean"]
         return v

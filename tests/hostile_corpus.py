@@ -13,6 +13,7 @@ import json
 import struct
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 MB = 1024 * 1024
@@ -165,6 +166,23 @@ def ratio_of(data: bytes, name: str) -> int:
     return info.file_size // info.compress_size
 
 
+def patch_crc(data: bytes, name: str) -> bytes:
+    """A wrong CRC in the central directory: the data inflates fine, the check at its end fails."""
+    cd = central_entries(data)[name]
+    (crc,) = struct.unpack_from("<L", data, cd + 16)
+    return patch(data, cd + 16, "<L", crc ^ 0xFFFFFFFF)
+
+
+def consistent_liar() -> bytes:
+    """Both headers agree that the worksheet is 3,000 bytes, but its data inflates to 30 MB:
+    the size checks cannot see it, so the reader must stop at the declared size (zipfile does,
+    then fails the CRC check) rather than inflate it all."""
+    body = sheet_with("", "x").replace(b"</worksheet>", b" " * (30 * MB) + b"</worksheet>")
+    data = rezip(council_xlsx(), {SHEET: body})
+    data = patch(data, central_entries(data)[SHEET] + 24, "<L", 3000)
+    return patch(data, local_offset(data, SHEET) + 22, "<L", 3000)
+
+
 # --------------------------------------------------------------------------- OLE compound files
 
 
@@ -262,13 +280,14 @@ def doctype_reason(part: str) -> str:
             "the file is not read")
 
 
-def build() -> list[Hostile]:
-    """Every hostile file, with the exact reason it must be rejected for."""
+@lru_cache(maxsize=1)
+def build() -> tuple[Hostile, ...]:
+    """Every hostile file, with the exact reason it must be rejected for (built once per process)."""
     xlsx, docx = council_xlsx(), council_docx()
     bomb = rezip(xlsx, add=[("xl/embeddings/oleObject1.bin", b"\x00" * (4 * MB))])
     crowd = rezip(xlsx, add=[(f"xl/media/pad{i}.bin", b"x") for i in range(2000)], method=zipfile.ZIP_STORED)
     long_comment = "<!--" + "padding " * 800 + "-->"
-    out: list[Hostile] = [
+    return (
         Hostile("truncated.xlsx", xlsx[: len(xlsx) // 2], BROKEN_XLSX, "an Excel form cut in half"),
         Hostile("truncated.docx", docx[: len(docx) // 2], BROKEN_DOCX, "a Word form cut in half"),
         Hostile("empty.json", b"", "the file is empty (0 bytes)", "empty JSON"),
@@ -328,6 +347,13 @@ def build() -> list[Hostile]:
                 doctype_reason(SHEET), "a DOCTYPE after a 6 KB comment, past the first 4 KB"),
         Hostile("utf16-doctype.xlsx", rezip(xlsx, {SHEET: sheet_with(XXE, "&xxe;", "utf-16")}),
                 doctype_reason(SHEET), "a DOCTYPE in a UTF-16 worksheet"),
+        Hostile("bad-crc.xlsx", patch_crc(xlsx, SHEET),
+                f"part {SHEET} is damaged (its data does not match its checksum)", "a worksheet whose CRC is wrong"),
+        Hostile("bad-crc.docx", patch_crc(docx, DOC),
+                f"part {DOC} is damaged (its data does not match its checksum)", "a document whose CRC is wrong"),
+        Hostile("liar.xlsx", consistent_liar(),
+                f"part {SHEET} unpacks to more than the 3,000 bytes its headers state (a damaged or tampered file)",
+                "both headers say 3 KB; the data inflates to 30 MB"),
         Hostile("zip.json", xlsx,
                 "not a JSON file (looks like a zip archive, such as an Excel workbook or Word document)",
                 "a workbook named .json"),
@@ -374,8 +400,7 @@ def build() -> list[Hostile]:
             "answers": {"A1": {"answer": "yes", "evidence": "lone \ud800 surrogate\u0000", "comment": "ok\u001f"}},
             "notes": "bell \u0007 and \ud83d",
         }).encode(), None, "control characters and lone surrogates in every text position"),
-    ]
-    return out
+    )
 
 
 GOOD: dict[str, dict[str, Any]] = {
@@ -396,15 +421,7 @@ def write(folder: Any) -> dict[str, Hostile]:
     return corpus
 
 
-# --------------------------------------------------------------------------- past the checks: for the readers
-
-def patch_crc(data: bytes, name: str) -> bytes:
-    """A wrong CRC in the central directory: the data inflates fine, the check at its end fails.
-    Only a part over 4 KB gets past the pre-check, which inflates no more than that."""
-    cd = central_entries(data)[name]
-    (crc,) = struct.unpack_from("<L", data, cd + 16)
-    return patch(data, cd + 16, "<L", crc ^ 0xFFFFFFFF)
-
+# --------------------------------------------------------------------------- past the checks: the readers
 
 def council_xlsx_with(edit: Callable[[Any], None]) -> bytes:
     """The council form with an edit to its worksheet."""
@@ -455,13 +472,9 @@ def nested_tables_docx(depth: int) -> bytes:
 def reader_level() -> list[Hostile]:
     """Files that pass the pre-checks and test the Excel and Word readers themselves; ``reason``
     is None for a file whose case must still be read, else the start of its rejection."""
-    padded = council_xlsx_with(lambda ws: [ws.append([f"note {i}", "x" * 60]) for i in range(80)])
-    docx = council_docx()
     return [
         Hostile("far-cell.xlsx", council_xlsx_with(lambda ws: ws.cell(1048576, 16384, "end")), None,
                 "a cell at XFD1048576: a sheet whose size is the whole grid"),
-        Hostile("bad-crc.xlsx", patch_crc(padded, SHEET), "not a valid Excel workbook (Bad CRC-32", "a worksheet over 4 KB whose CRC is wrong"),
-        Hostile("bad-crc.docx", patch_crc(docx, DOC), "word/document.xml is damaged", "word/document.xml with a wrong CRC"),
         Hostile("sst-count.xlsx", with_shared_strings(council_xlsx(), shared_strings_with("", "plain").replace(
             b'count="1" uniqueCount="1"', b'count="2000000000" uniqueCount="2000000000"')), None,
                 "sharedStrings claiming two billion strings"),

@@ -421,3 +421,61 @@ def test_grid_rules_work_on_any_grid() -> None:
     assert case is not None and case.id == "G-1"
     assert case.answers["A2"].value == "yes"  # TRUE reads as Yes
     assert [(i.code, i.location) for i in case.issues] == [("unknown-answer", "R4C3")]
+
+
+# --------------------------------------------------------------------------- more hand-made field layouts
+
+
+def test_row_of_labels_with_values_beneath_and_label_value_in_one_cell(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Front"
+    ws.append(["Case reference", "Team", "Agency"])
+    ws.append(["L-9", "East", "Police"])
+    ws.append([])
+    ws.append(["Enquiry type: other enquiry"])
+    wb.save(tmp_path / "labels.xlsx")
+    case = only_case(tmp_path / "labels.xlsx")
+    assert case.fields == {"case_ref": "L-9", "team": "East", "agency": "Police", "enquiry_type": "Other Enquiry"}
+    assert case.field_locations == {"case_ref": "Front!A2", "team": "Front!B2", "agency": "Front!C2",
+                                    "enquiry_type": "Front!A4"}
+
+
+def test_number_column_and_options_without_a_question_column(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Audit"
+    ws.append(["No.", "Yes", "Partly", "No", "N/A"])
+    ws.append(["A1", None, None, "x", None])
+    ws.append(["A2", "x", None, None, None])
+    wb.save(tmp_path / "bare.xlsx")
+    case = only_case(tmp_path / "bare.xlsx")
+    assert values(case) == {"A1": "no", "A2": "yes"}
+    assert case.answers["A1"].location == "Audit!D2"
+
+
+def test_option_header_row_alone_is_not_an_answer_table(tmp_path: Path) -> None:
+    """``Yes | Partly | No | N/A`` with no criterion or question column (a lookup list) reads nothing."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Lists"
+    ws.append(["Yes", "Partly", "No", "N/A"])
+    ws.append(["x", None, None, None])
+    wb.save(tmp_path / "lists.xlsx")
+    case = only_case(tmp_path / "lists.xlsx")
+    assert case.answers == {}
+
+
+def test_details_box_beside_the_answer_table_on_the_same_rows(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Audit"
+    ws.append(["ID", "Question", "Answer (Yes / Partly / No / N/A)", None, "Case reference", "BX-1"])
+    ws.append(["A1", question("A1"), "Yes", None, "Team", "West"])
+    ws.append(["A2", question("A2"), "No"])
+    wb.save(tmp_path / "beside.xlsx")
+    case = only_case(tmp_path / "beside.xlsx")
+    assert values(case) == {"A1": "yes", "A2": "no"}
+    assert case.fields == {"case_ref": "BX-1", "team": "West"}
+    assert case.field_locations == {"case_ref": "Audit!F1", "team": "Audit!F2"}
+    assert case.answers["A2"].location == "Audit!C3"

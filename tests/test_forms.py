@@ -493,6 +493,10 @@ def test_cli_form_formats_and_out(tmp_path: Path) -> None:
     assert res.exit_code == 2
     res = runner.invoke(app, ["form", "-f", "json", "-o", str(tmp_path), "--force"])
     assert res.exit_code == 2 and "is a folder; give a file name" in res.stderr
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    res = runner.invoke(app, ["form", "-f", "json", "-o", str(tmp_path / "blocker" / "f.json")])
+    assert res.exit_code == 2 and res.stderr.startswith(f"msp-audit: cannot write {tmp_path / 'blocker' / 'f.json'}: ")
+    assert "Traceback" not in res.output and len(res.stderr.strip().splitlines()) == 1
 
 
 def test_cli_form_help_has_an_example() -> None:

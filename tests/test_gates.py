@@ -230,3 +230,13 @@ def test_a_bad_gate_exits_2_before_reading_and_writes_nothing(cases: Path, gate:
     assert message in res.stderr
     assert "rejected" not in res.stderr  # the broken case file was never read
     assert not Path("out").exists() and not Path("junit.xml").exists() and not Path("board.docx").exists()
+
+
+def test_share_is_a_percentage_of_rated_cases(mini: Template, cases: Path) -> None:
+    """A not-rated case (all N/A) has no band: share:BAND divides by rated cases (issue 7)."""
+    write_json(cases / "zz-all-na.json", {"case": {"ref": "NA-1", "lacked": "No"},
+                                          "answers": {"Q1": "n/a", "Q2": "n/a", "Q3": "Does not apply", "Q4": "n/a"}})
+    d = run_audit([cases], mini, RunOptions()).to_dict()
+    assert d["aggregate"]["cases"] == 4 and d["aggregate"]["rated"] == 3
+    (result,) = evaluate_gates([parse_gate("share:Outstanding <= 50", mini)], d)
+    assert result["value"] == 100.0 / 3 and result["passed"] is True

@@ -512,3 +512,38 @@ def test_files_that_pass_the_checks_are_handled_by_the_readers_in_bounded_time(t
         ("multiple-marks", "Audit!A7", "A2: 2 options are marked (Yes, No)")]
     assert marks["criteria"]["A2"]["status"] == "unanswered"
     assert marks["score"] == pytest.approx(100 * (3 * 1 + 2 * 0.5) / (3 + 2))  # A1 yes (w3), A3 partly (w2)
+
+
+def test_a_part_that_inflates_past_its_declared_size_is_refused_in_bounded_memory() -> None:
+    """``zipfile.read()`` inflates a whole chunk of compressed data before trimming it to the
+    stated size, so only inflating every part once, in steps, keeps such a file bounded."""
+    import tracemalloc
+
+    data = hc.consistent_liar()
+    tracemalloc.start()
+    try:
+        with pytest.raises(ReadError) as exc:
+            safety.check(data, ".xlsx")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(exc.value) == (f"part {hc.SHEET} unpacks to more than the 3,000 bytes its headers state "
+                              "(a damaged or tampered file)")
+    assert peak < 2 * hc.MB  # the part inflates to 30 MB
+
+
+@pytest.mark.parametrize("head,suffix,message", [
+    (b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n<Workbook/>', ".xlsx",
+     "not an Excel workbook (looks like an Excel 2003 XML spreadsheet): open it and save as .xlsx"),
+    (b"<html><body><table><tr><td>NS-1</td></tr></table></body></html>", ".xlsx",
+     "not an Excel workbook (looks like an HTML page): open it and save as .xlsx"),
+    (b'{"case": {}}', ".docx", "not a Word document (looks like a JSON file)"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", ".docx", "not a Word document (looks like an image)"),
+    (bytes(range(256)) * 4, ".xlsx", "not a valid .xlsx file (not a zip archive)"),
+    ("Réf;Équipe\nNS-1;Nord\n".encode("cp1252"), ".xlsx",
+     "not an Excel workbook (looks like a CSV file): open it and save as .xlsx"),
+])
+def test_what_a_non_zip_file_looks_like_is_named(head: bytes, suffix: str, message: str) -> None:
+    with pytest.raises(ReadError) as exc:
+        safety.check(head, suffix)
+    assert str(exc.value) == message

@@ -96,7 +96,7 @@ def test_template_mismatch_is_a_warning(mini: Template) -> None:
 @pytest.mark.parametrize("doc,message", [
     ([1, 2], "the top level is a list"),
     ({"case": {"ref": "C"}, "answers": {"Q1": ["yes"]}}, "answers.Q1"),
-    ({"case": "C-1"}, "case: 'C-1' is not of type 'object'"),
+    ({"case": "C-1"}, "case: should be an object, not text"),
     ({}, "(top level)"),
 ])
 def test_unreadable_documents_are_rejected(mini: Template, doc: Any, message: str) -> None:

@@ -256,6 +256,8 @@ def test_cli_samples(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     res = runner.invoke(app, ["samples", "-o", str(tmp_path / "file")])
     assert res.exit_code == 2 and "exists and is not a folder" in res.stderr
+    res = runner.invoke(app, ["samples", "-o", str(tmp_path / "file" / "sub")])
+    assert res.exit_code == 2 and res.stderr.startswith(f"msp-audit: cannot write samples into {tmp_path / 'file' / 'sub'}: ")
     res = runner.invoke(app, ["samples", "-o", str(tmp_path / "z"), "--count", "0"])
     assert res.exit_code == 2 and not (tmp_path / "z").exists()
     res = runner.invoke(app, ["samples", "--help"], env={"COLUMNS": "200"})

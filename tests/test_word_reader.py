@@ -296,3 +296,22 @@ def test_broken_docx_is_rejected_and_the_run_goes_on(tmp_path: Path) -> None:
     status = {Path(i.path).name: i.status for i in report.inputs}
     assert status == {"broken.docx": "rejected", "good.docx": "read"}
     assert [c["id"] for c in report.cases] == ["W-2001"]
+
+
+def test_custom_heading_style_based_on_a_heading_and_tab_separated_field(tmp_path: Path) -> None:
+    from docx.enum.style import WD_STYLE_TYPE
+
+    def build(doc: object) -> None:
+        style = doc.styles.add_style("Audit Part", WD_STYLE_TYPE.PARAGRAPH)  # type: ignore[attr-defined]
+        style.base_style = doc.styles["Heading 2"]  # type: ignore[attr-defined]
+        doc.add_paragraph("Case reference\tTAB-1")  # type: ignore[attr-defined]
+        doc.add_paragraph("Background", style="Audit Part")  # type: ignore[attr-defined]
+        doc.add_paragraph("Known to services since 2019.")  # type: ignore[attr-defined]
+        doc.add_paragraph("Outcome", style="Audit Part")  # type: ignore[attr-defined]
+        doc.add_paragraph("Team: Hospital")  # type: ignore[attr-defined]
+
+    case = read_docx(_doc_path(tmp_path, build))
+    assert case.id == "TAB-1"
+    assert case.notes == "Known to services since 2019."
+    assert case.fields["team"] == "Hospital"
+    assert case.field_locations["team"] == "paragraph 5"

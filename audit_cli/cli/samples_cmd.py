@@ -30,7 +30,10 @@ def samples(
 
         if out.exists() and not out.is_dir():
             raise AuditError(f"--out {out} exists and is not a folder")
-        paths = generate_samples(out, count=count, seed=seed)
+        try:
+            paths = generate_samples(out, count=count, seed=seed)
+        except OSError as exc:
+            raise AuditError(f"cannot write samples into {out}: {exc.strerror or exc}") from None
         shown = min(len(LAYOUTS), len(paths))
         err(f"wrote {len(paths)} sample case file(s) to {out} ({shown} layout(s), seed {seed})")
         return 0

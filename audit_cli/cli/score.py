@@ -26,6 +26,8 @@ def score(
     config: Annotated[Optional[Path], typer.Option("--config", help="Read settings from this file (msp-audit.toml, or a pyproject.toml with \\[tool.msp-audit]) instead of the nearest one found walking up from the current folder. Flags override it.", metavar="FILE")] = None,
     isolated: Annotated[bool, typer.Option("--isolated", help="Ignore every config file.")] = False,
     pseudonymise: Annotated[Optional[Path], typer.Option("--pseudonymise", help="Replace case references in results.json, the aggregate workbook and per-case file names with keyed pseudonyms (P- and 12 hex digits, HMAC-SHA256 with this file's bytes: at least 16, kept secret; the same key gives the same pseudonyms every run).", metavar="KEYFILE")] = None,
+    suppress_small: Annotated[Optional[bool], typer.Option("--suppress-small", help="In aggregate.xlsx and the Word summary, show counts of 1-4 as * and round other counts to the nearest 5 (for sharing beyond the board); leaves out the case-level sheets.")] = None,
+    no_per_case: Annotated[Optional[bool], typer.Option("--no-per-case", help="Do not write a workbook per case into OUT/cases/.")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Score every case file under PATHS and write results.json into --out.
@@ -41,6 +43,7 @@ def score(
         "paths": paths or None, "template": template, "out": out, "format": format,
         "fail_under": fail_under, "gates": gate or None, "label": label, "verbose": verbose,
         "exit_zero": exit_zero, "quiet": quiet, "junit": junit, "docx": docx, "pseudonymise": pseudonymise,
+        "suppress_small": suppress_small, "per_case": False if no_per_case else None,
     }
     raise typer.Exit(guarded(debug, lambda: run_score(cli_values, config, isolated)))
 
@@ -75,12 +78,18 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
     from ..privacy import load_key
 
     key = load_key(s.pseudonymise) if s.pseudonymise is not None else None  # a bad key is exit 2, nothing written
-    report = run_audit(s.paths, tpl, RunOptions(out_dir=s.out, label=s.label, pseudonymise_key=key))
+    s.out.mkdir(parents=True, exist_ok=True)  # before the run: case workbooks are written as cases are scored
+    atomic_write_bytes(inside(s.out, OUTPUT_MARKER), b"msp-audit output folder: never read as input\n")
+    from ..api import now_iso
+    from ..writers.aggregate_workbook import write_aggregate_workbook
+    from ..writers.case_workbook import CaseWorkbooks
+
+    sink = CaseWorkbooks(tpl, s.out / "cases", generated=now_iso()) if s.per_case else None
+    report = run_audit(s.paths, tpl, RunOptions(out_dir=s.out, label=s.label, pseudonymise_key=key), on_case=sink)
     doc: dict[str, Any] = report.to_dict()
     doc["gates"] = evaluate_gates(gates, doc)
-    s.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(inside(s.out, OUTPUT_MARKER), b"msp-audit output folder: never read as input\n")
     write_results(doc, s.out)
+    write_aggregate_workbook(tpl, doc, inside(s.out, "aggregate.xlsx"), suppress_small=s.suppress_small)
     if s.junit is not None:
         from ..writers.junit import write_junit
 
@@ -95,7 +104,8 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
         typer.echo(dumps(doc), nl=False)
     elif not s.quiet:
         typer.echo(render_table(doc, tpl.all_dimensions(), "github" if s.format == "markdown" else "simple"), nl=False)
-        err(f"wrote {s.out / 'results.json'}")
+        cases_note = f" and {len(sink.written)} case workbook(s) in {s.out / 'cases'}" if sink else ""
+        err(f"wrote {s.out / 'results.json'}, {s.out / 'aggregate.xlsx'}{cases_note}")
     failed_gates = any(not g["passed"] for g in doc["gates"])
     return final_code(report.has_findings or failed_gates, s.exit_zero)
 

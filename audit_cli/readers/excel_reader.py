@@ -1,14 +1,10 @@
 """Excel case files (.xlsx, .xlsm): a form (one case per workbook) or a register (a case per row).
 
-Cells are read with openpyxl in read-only mode with cached values (``data_only``): real
-dates come back as dates, a formula cell as the value Excel last calculated, and macros
-are never run. python-calamine would be about 40x faster, but on a 5 KB hostile file (a
-cell at XFD1048576, or an inflated shared-strings count) it aborts the whole process with
-a failed allocation, which no ``except`` can catch: one bad file would stop the run.
-Read-only mode streams each sheet sparsely and skips merged-cell bookkeeping that normal
-mode expands cell by cell; a merged range's value sits in its top-left cell and the rest
-read as empty, which is what the layout rules want (a heading merged across a table is
-text in its first cell only). A cell budget bounds the work on any sheet.
+Cell values come from ``xlsx_cells`` (the sheet XML read directly): real dates come back
+as dates, a formula cell as the value Excel last calculated, and macros are never run. A
+merged range's value sits in its top-left cell and the rest read as empty, which is what
+the layout rules want (a heading merged across a table is text in its first cell only).
+A cell budget bounds the work on any workbook.
 """
 
 from __future__ import annotations
@@ -25,6 +21,7 @@ from ..values import is_blank, norm_key, shorten
 from . import ReadResult
 from .common import CaseBuilder, TemplateIndex, index_for
 from .grid import Grid, Row, field_value, read_answer_cell, read_form_grid
+from .xlsx_cells import read_workbook
 
 #: cells (including the empty ones openpyxl yields for gaps) read from one workbook at most
 MAX_CELLS = 2_000_000
@@ -54,37 +51,13 @@ def read(data: bytes, template: Template, source: str) -> ReadResult:
 
 
 def load_sheets(data: bytes) -> list[Grid]:
-    """Every worksheet as a ``Grid``; ``ReadError`` for a file openpyxl cannot open."""
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file; all mean "cannot read"
-        raise ReadError(f"not a valid Excel workbook ({_reason(exc)})") from None
-    try:
-        budget = [MAX_CELLS]
-        return [_sheet_grid(ws, budget) for ws in wb.worksheets]
-    except ReadError:
-        raise
-    except Exception as exc:
-        raise ReadError(f"a sheet cannot be read ({_reason(exc)})") from None
-    finally:
-        wb.close()
-
-
-def _sheet_grid(ws: Any, budget: list[int]) -> Grid:
-    ws.reset_dimensions()  # a sheet's stated size can lie; read the cells that are there
-    rows: list[Row] = []
-    for number, values in enumerate(ws.iter_rows(values_only=True), 1):
-        budget[0] -= max(1, len(values))
-        if budget[0] < 0:
-            raise ReadError(f"sheet {shorten(ws.title)!r} is too large for an audit form "
-                            f"(over {MAX_CELLS:,} cells in the workbook)")
-        cells = {c: v for c, v in enumerate(values) if not is_blank(v)}
-        if cells:
-            rows.append(Row(number, cells))
-    ref = sheet_ref(ws.title)
-    return Grid(rows, lambda row, col: f"{ref}!{column_letter(col)}{row}")
+    """Every worksheet as a ``Grid``; ``ReadError`` for a file that is not a readable workbook."""
+    grids = []
+    for sheet in read_workbook(data, MAX_CELLS):
+        ref = sheet_ref(sheet.name)
+        rows = [Row(number, cells) for number, cells in sheet.rows]
+        grids.append(Grid(rows, lambda row, col, ref=ref: f"{ref}!{column_letter(col)}{row}"))
+    return grids
 
 
 def _reason(exc: Exception) -> str:

@@ -157,7 +157,7 @@ _ANSWER_STEMS = ("answer", "response", "judgement", "judgment", "rating")
 _COMMENT_WORDS = frozenset({"note", "notes", "remarks", "observations", "auditornotes", "auditorsnotes"})
 _EVIDENCE_WORDS = frozenset({"rationale", "justification", "reason", "reasons"})
 _KEY_ROLES = ("id", "either", "question")
-_HEADER_MAX = 60  # longer text is content, not a column header
+_HEADER_MAX = 100  # longer text is content, not a column header
 
 
 @lru_cache(maxsize=4096)
@@ -250,6 +250,7 @@ class AnswerTable:
     first: int
     end: int
     left: int  # leftmost header column: a row's location
+    right: int  # rightmost column the table uses
     id_col: int | None
     question_col: int | None
     answer_col: int | None
@@ -339,9 +340,9 @@ def _resolve(rows: list[Row], heads: list[_Header], i: int, n: int, end: int,
     used |= set(option_cols) | {answer_col}
     evidence_col = min((c for c, r in roles.items() if r == "evidence" and c not in used), default=None)
     comment_col = min((c for c, r in roles.items() if r == "comment" and c not in used), default=None)
-    left = min(set(texts) | {c for c in used if c is not None})
-    return AnswerTable(tuple(range(i, i + n)), i + n, end, left, id_col, question_col, answer_col, option_cols,
-                       evidence_col, comment_col)
+    cols = set(texts) | {c for c in (*used, evidence_col, comment_col) if c is not None}
+    return AnswerTable(tuple(range(i, i + n)), i + n, end, min(cols), max(cols), id_col, question_col, answer_col,
+                       option_cols, evidence_col, comment_col)
 
 
 def continue_table(grid: Grid, table: AnswerTable, index: TemplateIndex) -> AnswerTable | None:
@@ -435,13 +436,22 @@ def _has_field_label(row: Row, index: TemplateIndex) -> bool:
     return any(field_label(index, v) or (isinstance(v, str) and inline_field(index, v)) for v in row.cells.values())
 
 
-def read_fields(grid: Grid, b: CaseBuilder, skip: set[int]) -> None:
-    """Label cells with their value in the next non-empty cell to the right (or, for a row of labels, below)."""
+def read_fields(grid: Grid, b: CaseBuilder, skip: dict[int, tuple[int, int]]) -> None:
+    """Label cells with their value in the next non-empty cell to the right (or, for a row of labels, below).
+
+    ``skip`` gives, for a table's header and answer rows, the columns the table occupies: a
+    details box beside the table on the same rows is still read.
+    """
     index = b.index
     taken: set[int] = set()  # rows used as the values of a row of labels
     for i, row in enumerate(grid.rows):
-        if i in skip or i in taken:
+        if i in taken:
             continue
+        if i in skip:
+            lo, hi = skip[i]
+            row = Row(row.number, {c: v for c, v in row.cells.items() if c < lo or c > hi})
+            if not row.cells:
+                continue
         cols = sorted(row.cells)
         labels = {c: fld for c in cols if (fld := field_label(index, row.cells[c])) is not None}
         if len(labels) >= 2 and len(labels) == len(cols) and i + 1 < len(grid.rows):
@@ -480,11 +490,12 @@ def read_form_grid(grid: Grid, b: CaseBuilder, carry: AnswerTable | None = None)
     if not tables and carry is not None:
         cont = continue_table(grid, carry, b.index)
         tables = [cont] if cont is not None else []
-    skip: set[int] = set()
+    skip: dict[int, tuple[int, int]] = {}
     for t in tables:
-        skip.update(t.header_rows)
+        for i in t.header_rows:
+            skip[i] = (t.left, t.right)
         for i in range(t.first, t.end):
             if _read_row(t, grid, grid.rows[i], b):
-                skip.add(i)
+                skip[i] = (t.left, t.right)
     read_fields(grid, b, skip)
     return tables[-1] if tables else carry

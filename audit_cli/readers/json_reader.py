@@ -225,10 +225,10 @@ def _schema_message(err: Any, path: list[Any]) -> str:
     if v == "anyOf" and all(isinstance(s, dict) and "required" in s for s in err.validator_value):
         needed = " or ".join(f'"{s["required"][0]}"' for s in err.validator_value)
         return f"needs {needed}"
-    if v == "oneOf" and parent == "answers":
+    if v in ("oneOf", "anyOf") and parent == "answers":
         return (f"should be an answer (text, a number or null) or an object with \"answer\", \"evidence\" "
                 f"and \"comment\", not {_json_type(err.instance)}")
-    if v == "oneOf" and parent == "case":
+    if v in ("oneOf", "anyOf") and parent == "case":
         return f"should be text, a number, true/false, null or a list of text, not {_json_type(err.instance)}"
     return f"does not have the form a case file needs ({v})"
 

@@ -1,10 +1,12 @@
 """Checks on a file's bytes before any reader parses them.
 
 A reader library trusts its input; these checks do not. They look at the first
-bytes and, for Office files, at the zip's central directory only, so a hostile
-file (zip bomb, billion laughs, external entities, a lying header, a file that
-is not what its suffix says) is refused with one line an auditor can act on,
-before anything is inflated beyond a few KB per part.
+bytes and, for Office files, at the zip's central directory, so a hostile file
+(zip bomb, billion laughs, external entities, a lying header, a file that is not
+what its suffix says) is refused with one line an auditor can act on. Sizes,
+ratios and counts are judged from the directory before anything is inflated;
+then each part is inflated once in 64 KB steps (never held whole) to prove it is
+no bigger than it claims and to read its XML prolog.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
+from typing import Iterator
 
 from ..errors import ReadError
 
@@ -23,7 +26,7 @@ MAX_MEMBER_BYTES = 50 * 1024 * 1024
 MAX_TOTAL_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed : compressed, for a part over RATIO_FLOOR
 RATIO_FLOOR = 1024 * 1024
-XML_HEAD = 4096  # bytes of each XML part inflated to look for a DOCTYPE
+XML_HEAD = 4096  # the prolog of every real Office part ends well inside this
 XML_PROLOG_LIMIT = 64 * 1024  # a prolog longer than this (comments, PIs) is refused
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -128,7 +131,8 @@ def _not_zip_message(data: bytes, suffix: str, kind: str) -> str:
     looks = _looks_like(data[:4096])
     if looks is None:
         return f"not a valid {suffix} file (not a zip archive)"
-    fix = f": open it and save as {_SAVE_AS[kind]}" if looks in ("a CSV file", "an RTF document", "an HTML page") else ""
+    fixable = ("a CSV file", "an RTF document", "an HTML page", "an Excel 2003 XML spreadsheet", "a Word 2003 XML document")
+    fix = f": open it and save as {_SAVE_AS[kind]}" if looks in fixable else ""
     return f"not {what} (looks like {looks}){fix}"
 
 
@@ -147,6 +151,10 @@ def _looks_like(head: bytes) -> str | None:
     low = stripped[:200].lower()
     if low.startswith(("<!doctype html", "<html")) or "<html" in low:
         return "an HTML page"
+    if 'progid="excel.sheet"' in low:
+        return "an Excel 2003 XML spreadsheet"
+    if 'progid="word.document"' in low:
+        return "a Word 2003 XML document"
     if low.startswith("<"):
         return "an XML file"
     if stripped.startswith(("{", "[")):
@@ -186,6 +194,7 @@ class _Part:
     method: int
     csize: int
     usize: int
+    crc: int
     offset: int  # of the local header, in ``data``
 
 
@@ -212,7 +221,7 @@ def _check_zip(data: bytes, suffix: str, kind: str) -> None:
             raise ReadError(f"part {part_name(part.name)} is compressed {ratio:,}:1, far beyond any real form (a zip bomb?)")
         starts.append(_check_local_header(data, part, suffix))
     for part, start in zip(parts, starts):
-        _check_xml_prolog(data, part, start)
+        _check_part(data, part, start)
 
 
 def _end_record(data: bytes, broken: str) -> tuple[int, int, int]:
@@ -249,7 +258,7 @@ def _central_directory(data: bytes, broken: str) -> list[_Part]:
     while pos < stop:
         if pos + 46 > len(data) or data[pos: pos + 4] != _CENTRAL:
             raise ReadError(broken)
-        (_made, need, flags, method, _t, _d, _crc, csize, usize, n, m, k, _disk, _ia, _ea,
+        (_made, need, flags, method, _t, _d, crc, csize, usize, n, m, k, _disk, _ia, _ea,
          offset) = struct.unpack_from("<HHHHHHLLLHHHHHLL", data, pos + 4)
         if need > 63:  # a zip feature newer than zipfile reads
             raise ReadError(broken)
@@ -257,7 +266,7 @@ def _central_directory(data: bytes, broken: str) -> list[_Part]:
         name = raw.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
         if 0xFFFFFFFF in (csize, usize, offset):
             usize, csize, offset = _zip64_sizes(data[pos + 46 + n: pos + 46 + n + m], usize, csize, offset, broken)
-        parts.append(_Part(name, flags, method, csize, usize, offset + concat))
+        parts.append(_Part(name, flags, method, csize, usize, crc, offset + concat))
         if len(parts) > MAX_MEMBERS:
             raise ReadError(f"zip archive holds more than {MAX_MEMBERS:,} parts; no audit form has that many")
         pos += 46 + n + m + k
@@ -327,52 +336,77 @@ def _check_kind(names: list[str], suffix: str, kind: str) -> None:
 # --------------------------------------------------------------------------- XML prologs
 
 
-def _check_xml_prolog(data: bytes, part: _Part, start: int) -> None:
-    """Refuse a part whose prolog declares a DOCTYPE: the only way to define entities, which
-    billion-laughs and external-entity (XXE) attacks need. No Office part ever has one.
+def _check_part(data: bytes, part: _Part, start: int) -> None:
+    """Inflate the part once, 64 KB at a time with the output dropped: it must give exactly
+    the size and CRC its headers state, and an XML part must not declare a DOCTYPE (the only
+    way to define entities, which billion-laughs and external-entity attacks need; no Office
+    part ever has one).
 
-    The head is inflated straight from ``data`` with zlib, a few KB at most, which is
-    several times cheaper than opening each part through ``zipfile``."""
-    if part.usize == 0 or part.name.endswith("/"):
+    The size matters because ``zipfile.read()`` inflates a whole chunk of compressed data
+    before it trims to the stated size: a part that states 3 KB but inflates to 30 MB would
+    cost the reader the 30 MB. Memory here stays at one 64 KB step; time is bounded by the
+    stated sizes the limits above allow."""
+    if part.name.endswith("/") and part.usize == 0:
         return
-    name = part.name  # made printable only for a message
-    named_xml = bool(_XML_NAME.search(part.name))
-    want = XML_HEAD
-    head = _inflate_head(data, part, start, 256, name)
-    if not named_xml and not _starts_like_xml(head):
-        return  # an image or other binary part: never parsed as XML
-    verdict = _prolog_verdict(head)
-    while verdict is None and len(head) < min(part.usize, XML_PROLOG_LIMIT):
-        longer = _inflate_head(data, part, start, want, name)
-        if len(longer) <= len(head):
-            break  # the data ends before its stated size: the reader will find it damaged
-        head, want = longer, want * 2
-        verdict = _prolog_verdict(head)
-    name = part_name(name)
+    produced, crc = 0, 0
+    head = b""
+    judged = False  # whether the prolog has been judged (or the part is not XML)
+    for out in _inflate(data, part, start):
+        produced += len(out)
+        if produced > part.usize:
+            raise ReadError(f"part {part_name(part.name)} unpacks to more than the {part.usize:,} bytes its "
+                            "headers state (a damaged or tampered file)")
+        crc = zlib.crc32(out, crc)
+        if not judged:
+            head += out[: XML_PROLOG_LIMIT - len(head)]
+            judged = _judge_prolog(part, head, final=False)
+    if not judged:
+        _judge_prolog(part, head, final=True)
+    if produced != part.usize:
+        raise ReadError(f"part {part_name(part.name)} is damaged (its data ends early)")
+    if crc != part.crc:
+        raise ReadError(f"part {part_name(part.name)} is damaged (its data does not match its checksum)")
+
+
+def _judge_prolog(part: _Part, head: bytes, final: bool) -> bool:
+    """True once the head settles it (not XML, or a root element with no DOCTYPE before it);
+    raises for a DOCTYPE or a prolog too long to judge."""
+    if len(head) < 256 and not final:
+        return False
+    if not _XML_NAME.search(part.name) and not _starts_like_xml(head):
+        return True  # an image or other binary part: never parsed as XML
+    verdict = _prolog_verdict(head[:XML_HEAD]) or _prolog_verdict(head)
     if verdict == "doctype":
-        raise ReadError(f"part {name} declares a DOCTYPE (XML entities, as in billion-laughs and external-entity "
-                        "attacks); the file is not read")
+        raise ReadError(f"part {part_name(part.name)} declares a DOCTYPE (XML entities, as in billion-laughs and "
+                        "external-entity attacks); the file is not read")
     if verdict is None and len(head) >= XML_PROLOG_LIMIT:
-        raise ReadError(f"part {name} has an XML prolog over {XML_PROLOG_LIMIT // 1024} KB long; the file is not read")
+        raise ReadError(f"part {part_name(part.name)} has an XML prolog over {XML_PROLOG_LIMIT // 1024} KB long; "
+                        "the file is not read")
+    return verdict == "ok"
 
 
-def _inflate_head(data: bytes, part: _Part, start: int, size: int, name: str) -> bytes:
-    """The first ``size`` bytes of a part (stored or deflated), never inflating more."""
-    size = min(size, XML_PROLOG_LIMIT)
-    if part.method == zipfile.ZIP_STORED:
-        return data[start: start + min(size, part.csize)]
-    d = zlib.decompressobj(-15)
+def _inflate(data: bytes, part: _Part, start: int, step: int = 65536) -> Iterator[bytes]:
+    """A part's content in pieces of at most ``step`` bytes; never more in memory at once."""
     stop = start + part.csize
-    pos = min(start + size + 1024, stop)  # deflate never needs much more input than it gives output
+    if part.method == zipfile.ZIP_STORED:
+        for pos in range(start, stop, step):
+            yield data[pos: min(pos + step, stop)]
+        return
+    d = zlib.decompressobj(-15)
+    pos, pending = start, b""
     try:
-        out = d.decompress(data[start:pos], size)
-        while len(out) < size and pos < stop and not d.eof:
-            chunk = data[pos: min(pos + size + 1024, stop)]
-            pos += len(chunk)
-            out += d.decompress(d.unconsumed_tail + chunk, size - len(out))
+        while not d.eof:
+            if not pending and pos < stop:
+                pending = data[pos: min(pos + step, stop)]
+                pos += len(pending)
+            out = d.decompress(pending, step)
+            pending = d.unconsumed_tail
+            if out:
+                yield out
+            elif not pending and pos >= stop:
+                return  # the compressed data ran out before the stream's end
     except zlib.error:
-        raise ReadError(f"part {part_name(name)} is damaged (its compressed data cannot be read)") from None
-    return out[:size]
+        raise ReadError(f"part {part_name(part.name)} is damaged (its compressed data cannot be read)") from None
 
 
 def _starts_like_xml(head: bytes) -> bool:

@@ -15,10 +15,10 @@ from pathlib import PurePath
 from typing import Any, Iterator
 
 from ..errors import ReadError
-from ..model import Template
+from ..model import CaseField, Template
 from ..values import norm_key, shorten
 from . import ReadResult
-from .common import CaseBuilder, index_for
+from .common import CaseBuilder, TemplateIndex, index_for
 from .grid import Grid, Row, field_value, inline_field, read_form_grid
 
 MAX_XML_BYTES = 50 * 1024 * 1024
@@ -75,7 +75,8 @@ def is_notes_heading(text: str) -> bool:
     return len(text) <= _SHORT_HEADING and bool(set(re.findall(r"[a-z]+", text.lower())) & NOTE_HEADING_WORDS)
 
 
-def _tab_field(index: Any, text: str) -> Any:
+def _tab_field(index: TemplateIndex, text: str) -> tuple[CaseField, str] | None:
+    """``Label<tab>value``: a form that lines its values up with a tab stop."""
     label, sep, rest = text.partition("\t")
     if not sep or not rest.strip() or len(label) > 100:
         return None
@@ -151,17 +152,29 @@ def _main_part(zf: zipfile.ZipFile, names: dict[str, str]) -> str | None:
 
 
 def _heading_styles(root: Any) -> dict[str, bool]:
-    """styleId -> whether the paragraph style is a heading (by name, id or outline level)."""
+    """styleId -> whether the paragraph style is a heading: by name, id or outline level, or by
+    being based on one (a council's "Audit heading" built on Heading 2)."""
     ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
     w = f"{{{ns}}}"
-    out: dict[str, bool] = {}
+    own: dict[str, bool] = {}
+    based_on: dict[str, str] = {}
     for st in root.iter(f"{w}style"):
         sid = st.get(f"{w}styleId") or ""
         name_el = st.find(f"{w}name")
         name = name_el.get(f"{w}val", "") if name_el is not None else ""
         lvl = st.find(f"{w}pPr/{w}outlineLvl")
         level_ok = lvl is not None and _int(lvl.get(f"{w}val"), 9) < 9
-        out[sid] = bool(_HEADING_STYLE.match(name) or _HEADING_STYLE.match(sid) or level_ok)
+        own[sid] = bool(_HEADING_STYLE.match(name) or _HEADING_STYLE.match(sid) or level_ok)
+        base = st.find(f"{w}basedOn")
+        if base is not None:
+            based_on[sid] = str(base.get(f"{w}val", ""))
+    out: dict[str, bool] = {}
+    for sid in own:
+        cur, seen = sid, set()
+        while cur in own and cur not in seen and not own[cur]:
+            seen.add(cur)
+            cur = based_on.get(cur, "")
+        out[sid] = own.get(cur, False)
     return out
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..model import Case, CaseResult, Template
-from ..outputs import atomic_write
+from ..outputs import atomic_write, inside, safe_name
 from .xlsx_safe import (
     ATTAINMENT,
     SCORE,
@@ -42,7 +42,7 @@ def write_case_workbook(
     """Write one case's workbook atomically; ``generated`` (ISO time) pins the file's creation date."""
 
     def build(tmp: Path) -> None:
-        wb = new_workbook(tmp, created=created_at(generated), title=f"Case audit {result.id}")
+        wb = new_workbook(tmp, created=created_at(generated), title=f"Case audit {case.id}")
         styles = Styles(wb)
         _summary(wb, styles, template, case, result)
         _criteria(wb, styles, template, case, result)
@@ -55,6 +55,26 @@ def write_case_workbook(
     atomic_write(path, build)
 
 
+class CaseWorkbooks:
+    """A ``run_audit(on_case=...)`` sink: each case's workbook, written as the case is scored.
+
+    File names come from the case ids shown in results (``outputs.safe_name``, one ``used``
+    set per run), so they follow the order of results and are the same every run.
+    """
+
+    def __init__(self, template: Template, folder: Path, *, generated: str | None = None) -> None:
+        self.template = template
+        self.folder = folder
+        self.generated = generated
+        self.used: set[str] = set()
+        self.written: list[Path] = []
+
+    def __call__(self, case: Case, result: CaseResult) -> None:
+        path = inside(self.folder, safe_name(result.id, self.used) + ".xlsx")
+        write_case_workbook(self.template, case, result, path, generated=self.generated)
+        self.written.append(path)
+
+
 # --------------------------------------------------------------------------- sheets
 
 
@@ -62,14 +82,14 @@ def _summary(wb: "Workbook", styles: Styles, template: Template, case: Case, res
     sh = SheetWriter(wb, styles, "Summary")
     tones = band_tones([b.label for b in template.bands])
     rating_tone = tones.get(result.rating) if result.rating else None
-    sh.put(0, 0, f"Case audit: {result.id}", styles.title)
+    sh.put(0, 0, f"Case audit: {case.id}", styles.title)
     sh.put(1, 0, template.title, styles.note)
     sh.row = 3
     statuses = [c.status for c in result.criteria.values()]
-    rows: list[tuple[str, Any, Any]] = [
-        (template.identifier.label, result.id, None),
-        ("Source file", result.source, None),
-    ]
+    rows: list[tuple[str, Any, Any]] = [(template.identifier.label, case.id, None)]
+    if result.id != case.id:  # pseudonymised run: the shared outputs know the case by this
+        rows.append(("Pseudonym in shared outputs", result.id, None))
+    rows.append(("Source file", result.source, None))
     if result.location:
         rows.append(("Location in file", result.location, None))
     rows += [

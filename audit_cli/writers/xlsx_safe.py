@@ -58,10 +58,10 @@ def _utf16_len(text: str) -> int:
 
 def _truncate(text: str, limit: int) -> str:
     """At most ``limit`` UTF-16 units, ending with a note of how much was cut."""
-    keep = limit - 60
+    keep = max(limit - 60, 0)
     head = text[:keep]
-    while _utf16_len(head) > keep:  # characters outside the BMP count twice in Excel
-        head = head[: len(head) - (_utf16_len(head) - keep)]
+    while head and _utf16_len(head) > keep:  # characters outside the BMP count twice in Excel
+        head = head[: max(len(head) - (_utf16_len(head) - keep), 0)]
     return f"{head}… [truncated: {len(text) - len(head):,} more characters]"
 
 
@@ -86,8 +86,8 @@ def cell_text(value: str) -> str:
         return text
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     wrapped = f'<r><t xml:space="preserve">{escaped}</t></r>'
-    if _utf16_len(wrapped) > MAX_CELL_CHARS:  # the note it gains ends in "]": no longer rich-shaped
-        return _truncate(text, MAX_CELL_CHARS - (_utf16_len(wrapped) - _utf16_len(text)))
+    if _utf16_len(wrapped) > MAX_CELL_CHARS:  # cut, it ends in "]": no longer rich-shaped
+        return _truncate(text, MAX_CELL_CHARS)
     return wrapped
 
 
