@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -168,10 +169,16 @@ def process_file(path: Path, template: Template, max_bytes: int = MAX_FILE_BYTES
     """Read and score one file. Never raises for a bad file: it becomes a rejection."""
     shown = display_path(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ReadError(f"file is {size / 1048576:.1f} MB, over the {max_bytes / 1048576:.0f} MB limit")
-        with open(path, "rb") as fh:
+        # Non-blocking and checked after opening: a FIFO or device put where a file was found
+        # is refused instead of hanging the run, and the size is the opened file's own.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise ReadError("not a regular file")
+            if st.st_size > max_bytes:
+                raise ReadError(f"file is {st.st_size / 1048576:.1f} MB, over the "
+                                f"{max_bytes / 1048576:.0f} MB limit")
             data = fh.read(max_bytes + 1)
         if len(data) > max_bytes:
             raise ReadError(f"file is over the {max_bytes / 1048576:.0f} MB limit")
@@ -230,16 +237,16 @@ def run_audit(
         outcome = process_file(path, template, options.max_file_bytes)
         inputs.append(outcome.record)
         for case, result in zip(outcome.cases, outcome.results):
-            shown_id = result.id  # the duplicate check is on the real id; messages quote what is shown
+            # the duplicate check is on the real id; messages quote what the outputs show
             if options.pseudonymise_key is not None:
-                shown_id = _pseudonymise(result, options.pseudonymise_key)
+                _pseudonymise(result, outcome.record, options.pseudonymise_key)
             first = seen_ids.get(case.id)
             if first is not None:
-                result.issues.append(
-                    Issue("warning", "duplicate-case", f"case reference {shown_id!r} was already read from {first}", case.location)
-                )
+                result.issues.append(Issue("warning", "duplicate-case",
+                                           f"case reference {result.id!r} was already read from {first}",
+                                           case.location))
             else:
-                seen_ids[case.id] = case.source + (f" {case.location}" if case.location else "")
+                seen_ids[case.id] = result.source + (f" {case.location}" if case.location else "")
             if on_case is not None:
                 on_case(case, result)
             d = result.to_dict()
@@ -251,14 +258,16 @@ def run_audit(
     return AuditReport(template, inputs, cases, agg.to_dict(), label=options.label, generated=now_iso())
 
 
-def _pseudonymise(result: CaseResult, key: bytes) -> str:
-    """Replace the case id, and any message that quotes it, with its keyed pseudonym."""
+def _pseudonymise(result: CaseResult, record: InputRecord, key: bytes) -> None:
+    """Replace the case id with its keyed pseudonym, also where a message or the file's own
+    name quotes it (forms are often saved under their case reference)."""
     from .privacy import pseudonym, scrub
 
     real = result.id
     alias = pseudonym(real, key)
     result.id = alias
+    result.source = scrub(result.source, real, alias) or result.source
+    record.path = scrub(record.path, real, alias) or record.path
     # New Issue objects: the case itself (shown to its auditor) keeps the real reference.
     result.issues = [Issue(i.severity, i.code, scrub(i.message, real, alias) or i.message, i.location)
                      for i in result.issues]
-    return alias

@@ -15,6 +15,7 @@ from pathlib import Path
 from .errors import UsageError
 
 MIN_KEY_BYTES = 16
+MAX_KEY_BYTES = 64 * 1024  # a key file, not a data file (nor /dev/zero)
 PREFIX = "P-"
 DIGITS = 12
 #: an id shorter than this is not searched for inside messages: "12" would match every date
@@ -25,9 +26,13 @@ def load_key(path: Path) -> bytes:
     """The key file's bytes without the trailing newline an editor adds; a usage error (exit 2)
     when it cannot be read or is too short to be a secret."""
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_KEY_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"--pseudonymise: cannot read the key file {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_KEY_BYTES:
+        raise UsageError(f"--pseudonymise: the key file {path} is over {MAX_KEY_BYTES // 1024} KB; "
+                         "is it the right file?")
     key = data.rstrip(b"\r\n")
     if len(key) < MIN_KEY_BYTES:
         raise UsageError(

@@ -271,6 +271,7 @@ def document_with(docx: bytes, prolog: str, text: str) -> bytes:
 SHEET = "xl/worksheets/sheet1.xml"
 SST = "xl/sharedStrings.xml"
 DOC = "word/document.xml"
+BOMB = "xl/embeddings/oleObject1.bin"
 BROKEN_XLSX = "not a valid .xlsx file (zip archive is truncated or damaged)"
 BROKEN_DOCX = "not a valid .docx file (zip archive is truncated or damaged)"
 
@@ -284,7 +285,7 @@ def doctype_reason(part: str) -> str:
 def build() -> tuple[Hostile, ...]:
     """Every hostile file, with the exact reason it must be rejected for (built once per process)."""
     xlsx, docx = council_xlsx(), council_docx()
-    bomb = rezip(xlsx, add=[("xl/embeddings/oleObject1.bin", b"\x00" * (4 * MB))])
+    bomb = rezip(xlsx, add=[(BOMB, b"\x00" * (4 * MB))])
     crowd = rezip(xlsx, add=[(f"xl/media/pad{i}.bin", b"x") for i in range(2000)], method=zipfile.ZIP_STORED)
     long_comment = "<!--" + "padding " * 800 + "-->"
     return (
@@ -316,7 +317,7 @@ def build() -> tuple[Hostile, ...]:
                 "a legacy Word 97-2003 (.doc) document named .docx: open it in Word and save as .docx",
                 "a legacy .doc renamed .docx"),
         Hostile("bomb.xlsx", bomb,
-                f"part xl/embeddings/oleObject1.bin is compressed {ratio_of(bomb, 'xl/embeddings/oleObject1.bin'):,}:1, "
+                f"part {BOMB} is compressed {ratio_of(bomb, BOMB):,}:1, "
                 "far beyond any real form (a zip bomb?)", "4 MB of zeros compressed about 1000:1"),
         Hostile("lying.xlsx", lie_about_size(xlsx, SHEET, 100),
                 f"part {SHEET}: the zip's local header and central directory disagree about its size "
@@ -382,6 +383,9 @@ def build() -> tuple[Hostile, ...]:
                 "a number too large to hold (1e400) overflows", "a float that overflows to inf"),
         Hostile("array.json", json.dumps([good_json_case("T-1")]).encode(),
                 'the top level is a list, not an object with "case"/"answers" or "cases"', "a top-level array"),
+        Hostile("escaped-quotes.json", b'"' + b'\\"' * 1_000_000,
+                "not valid JSON at line 1, column 1: Unterminated string starting at",
+                "a million escaped quotes in an unterminated string (quadratic for a naive scan)"),
         Hostile("broken.json", b'{"case": {"case_ref": "B-1"}, "answers": {"A1": "yes",}}',
                 "not valid JSON at line 1, column 55: Expecting property name enclosed in double quotes",
                 "a trailing comma"),

@@ -126,11 +126,11 @@ print(json.dumps({"rc": rc, "seconds": time.monotonic() - start,
 """
 
 
-def snapshot(root: Path, skip: Path | None = None) -> dict[str, tuple[str, int]]:
+def snapshot(root: Path, *skip: Path) -> dict[str, tuple[str, int]]:
     """Every regular file under root with its hash and mtime (FIFOs are never opened)."""
     out: dict[str, tuple[str, int]] = {}
     for p in sorted(root.rglob("*")):
-        if skip is not None and (p == skip or skip in p.parents):
+        if any(p == s or s in p.parents for s in skip):
             continue
         if p.is_file() and not p.is_symlink():
             out[os.fsdecode(p.relative_to(root))] = (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
@@ -147,9 +147,11 @@ def test_a_folder_of_hostile_files_beside_good_ones_end_to_end(tmp_path: Path) -
         fh.write(json.dumps(hc.good_json_case("LAT-NAME-1")).encode())
     (corpus_dir / "line\nbreak.json").write_text(json.dumps(hc.good_json_case("NL-1")), encoding="utf-8")
     os.mkfifo(corpus_dir / "pipe.json")
-    before = snapshot(tmp_path)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    before = snapshot(tmp_path, logs)
 
-    stdout, stderr = tmp_path.parent / f"{tmp_path.name}.out", tmp_path.parent / f"{tmp_path.name}.err"
+    stdout, stderr = logs / "stdout", logs / "stderr"
     cmd = [sys.executable, "-m", "audit_cli", "score", "corpus", "-o", "out", "-f", "json"]
     run = subprocess.run([sys.executable, "-c", WRAPPER, str(stdout), str(stderr), *cmd], cwd=tmp_path,
                          capture_output=True, text=True, timeout=180,
@@ -158,7 +160,6 @@ def test_a_folder_of_hostile_files_beside_good_ones_end_to_end(tmp_path: Path) -
     stats = json.loads(run.stdout)
     err_lines = stderr.read_text(encoding="utf-8").splitlines()
 
-    print(stats)
     assert stats["rc"] == 1, err_lines
     assert stats["max_rss_mb"] < 400, stats
     assert stats["seconds"] < 120, stats
@@ -180,9 +181,16 @@ def test_a_folder_of_hostile_files_beside_good_ones_end_to_end(tmp_path: Path) -
     assert sources["LAT-NAME-1"] == "corpus/caf\ufffd.json" and sources["NL-1"] == "corpus/line\ufffdbreak.json"
     assert not any("pipe.json" in i["path"] for i in doc["inputs"])
 
-    after = snapshot(tmp_path, skip=tmp_path / "out")
+    from audit_cli.outputs import safe_name
+
+    used: set[str] = set()
+    names = {safe_name(c["id"], used) + ".xlsx" for c in doc["cases"]}
+    assert {"___etc_passwd.xlsx", "_CON.xlsx", "_abs.xlsx", "C__x.xlsx", "_nul.xlsx.xlsx"} <= names
+    # per-case workbooks: one per case, sanitised names only, all inside out/cases
+    assert {p.name for p in (tmp_path / "out" / "cases").iterdir()} == names
+    after = snapshot(tmp_path, tmp_path / "out", logs)
     assert after == before  # inputs byte-identical and untouched; nothing written outside --out
-    assert {p.name for p in (tmp_path / "out").iterdir()} <= {".msp-audit-output", "results.json", "aggregate.xlsx",
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {".msp-audit-output", "results.json", "aggregate.xlsx",
                                                               "cases"}
 
 
@@ -396,6 +404,37 @@ def test_openpyxl_and_python_docx_refuse_entities_even_without_the_precheck() ->
         Document(io.BytesIO(laughs_doc))
 
 
+def xxe_in_a_field() -> bytes:
+    """A form whose case reference would be /etc/passwd if an entity were resolved."""
+    row = ('<row r="1"><c r="A1" t="inlineStr"><is><t>Case reference</t></is></c>'
+           '<c r="B1" t="inlineStr"><is><t>&xxe;</t></is></c></row>')
+    sheet = hc.sheet_with(hc.XXE, "x").replace(b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>',
+                                               row.encode())
+    return hc.rezip(hc.council_xlsx(), {hc.SHEET: sheet})
+
+
+DOCTYPED = [h for h in REJECTED if "DOCTYPE" in (h.reason or "")] + [
+    hc.Hostile("xxe-field.xlsx", xxe_in_a_field(), None, "an external entity as the case reference")]
+
+
+@pytest.mark.parametrize("h", DOCTYPED, ids=[h.name for h in DOCTYPED])
+def test_the_readers_resolve_no_entity_even_without_the_precheck(h: hc.Hostile, msp: Any) -> None:
+    """Defence in depth: if a DOCTYPE slipped past ``safety``, the readers' own parsers must
+    neither expand entities (billion laughs) nor fetch them (XXE)."""
+    from audit_cli.readers import excel_reader, word_reader
+
+    reader = excel_reader if h.name.endswith(".xlsx") else word_reader
+    try:
+        result = reader.read(h.data, msp, h.name)
+    except ReadError as exc:
+        assert "\n" not in str(exc)
+        return
+    for case in result.cases:
+        texts = [case.id, *map(str, case.fields.values()), case.notes or ""]
+        texts += [t or "" for a in case.answers.values() for t in (a.raw, a.evidence, a.comment)]
+        assert not any("root:" in t or "lol" * 10 in t for t in texts), texts
+
+
 # --------------------------------------------------------------------------- isolation
 
 
@@ -547,3 +586,12 @@ def test_what_a_non_zip_file_looks_like_is_named(head: bytes, suffix: str, messa
     with pytest.raises(ReadError) as exc:
         safety.check(head, suffix)
     assert str(exc.value) == message
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_where_a_case_file_was_found_is_rejected_not_waited_on(tmp_path: Path, msp: Any,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "pipe.json")
+    outcome = process_file(tmp_path / "pipe.json", msp)  # would block forever in a plain open()
+    assert (outcome.record.status, outcome.record.error) == ("rejected", "not a regular file")

@@ -196,6 +196,10 @@ def test_load_key(tmp_path: Path) -> None:
         load_key(short)
     with pytest.raises(UsageError, match=r"cannot read the key file .*missing"):
         load_key(tmp_path / "missing")
+    big = tmp_path / "big"
+    big.write_bytes(b"k" * (64 * 1024 + 1))
+    with pytest.raises(UsageError, match=r"is over 64 KB; is it the right file\?"):
+        load_key(big)
 
 
 def test_pseudonym_is_a_short_keyed_hash() -> None:
@@ -208,7 +212,8 @@ def test_pseudonym_is_a_short_keyed_hash() -> None:
 
 
 def test_scrub() -> None:
-    assert scrub("no NS-1 found; the file name 'NS-1' is used", "NS-1", "P-x") == "no P-x found; the file name 'P-x' is used"
+    assert scrub("no NS-1 found; the file name 'NS-1' is used", "NS-1", "P-x") == (
+        "no P-x found; the file name 'P-x' is used")
     assert scrub("date 12/12/2026", "12", "P-x") == "date 12/12/2026"  # too short to search for
     assert scrub(None, "NS-1", "P-x") is None
 
@@ -242,9 +247,24 @@ def test_pseudonymise_replaces_every_case_id_in_results(tmp_path: Path, monkeypa
     assert ids == [alias["NS-0003"], alias["NS-0001"], alias["NS-0002"], alias["NS-0001"]]
     dup = [i for c in doc["cases"] for i in c["issues"] if i["code"] == "duplicate-case"]
     assert [i["message"] for i in dup] == [f"case reference '{alias['NS-0001']}' was already read from cases/a.json"]
+    # a form saved under its case reference: the file name in results is pseudonymised too
+    assert doc["cases"][0]["source"] == f"cases/{alias['NS-0003']}.json"
+    assert [i["path"] for i in doc["inputs"]] == [f"cases/{alias['NS-0003']}.json", "cases/a.json", "cases/b.json"]
     fallback = [i for c in doc["cases"] for i in c["issues"] if i["code"] == "missing-identifier"]
     assert [i["message"] for i in fallback] == [f"no Case reference found; the file name '{alias['NS-0003']}' "
                                                 "is used instead"]
+    # the workbooks: file names from pseudonyms; the board's workbook never names a real reference
+    from audit_cli.outputs import safe_name
+
+    used: set[str] = set()
+    expected_files = {safe_name(i, used) + ".xlsx" for i in ids}
+    assert expected_files == {f"{alias['NS-0003']}.xlsx", f"{alias['NS-0001']}.xlsx", f"{alias['NS-0002']}.xlsx",
+                              f"{alias['NS-0001']}-2.xlsx"}
+    assert {p.name for p in (tmp_path / "out" / "cases").iterdir()} == expected_files
+    texts = output_texts(tmp_path / "out")
+    for name in ("results.json", "aggregate.xlsx"):
+        for real in ("NS-0001", "NS-0002", "NS-0003"):
+            assert real not in texts[name], (name, real)
     # the same key gives the same pseudonyms in the next run; another key gives others
     again = invoke("score", "cases", "-o", "out2", "--pseudonymise", "key", "-f", "json")
     assert [c["id"] for c in json.loads(again.stdout)["cases"]] == ids
@@ -323,7 +343,7 @@ def test_personal_fields_and_free_text_never_reach_the_board_outputs(tmp_path: P
             assert marker not in text, (name, marker)
     for name in ("results.json", "aggregate.xlsx"):
         for marker in FREE_TEXT:
-            assert marker not in texts.get(name, ""), (name, marker)
+            assert marker not in texts[name], (name, marker)
     for marker in FREE_TEXT:
         assert marker not in res.stdout
     assert result["cases"][0]["fields"] == {"team": "North"}

@@ -84,7 +84,7 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
     from ..writers.aggregate_workbook import write_aggregate_workbook
     from ..writers.case_workbook import CaseWorkbooks
 
-    sink = CaseWorkbooks(tpl, s.out / "cases", generated=now_iso()) if s.per_case else None
+    sink = CaseWorkbooks(tpl, s.out, generated=now_iso()) if s.per_case else None
     report = run_audit(s.paths, tpl, RunOptions(out_dir=s.out, label=s.label, pseudonymise_key=key), on_case=sink)
     doc: dict[str, Any] = report.to_dict()
     doc["gates"] = evaluate_gates(gates, doc)

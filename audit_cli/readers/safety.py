@@ -94,7 +94,7 @@ def _ole_streams(data: bytes) -> set[str]:
     for stream in ("EncryptedPackage", "EncryptionInfo", "Workbook", "Book", "WordDocument", "PowerPoint Document"):
         needle = stream.encode("utf-16-le")
         start = 512
-        while True:
+        for _ in range(1000):  # a real directory entry comes long before this; bounds a hostile file
             pos = data.find(needle, start)
             if pos < 0:
                 break
@@ -131,7 +131,8 @@ def _not_zip_message(data: bytes, suffix: str, kind: str) -> str:
     looks = _looks_like(data[:4096])
     if looks is None:
         return f"not a valid {suffix} file (not a zip archive)"
-    fixable = ("a CSV file", "an RTF document", "an HTML page", "an Excel 2003 XML spreadsheet", "a Word 2003 XML document")
+    fixable = ("a CSV file", "an RTF document", "an HTML page", "an Excel 2003 XML spreadsheet",
+               "a Word 2003 XML document")
     fix = f": open it and save as {_SAVE_AS[kind]}" if looks in fixable else ""
     return f"not {what} (looks like {looks}){fix}"
 
@@ -204,12 +205,14 @@ def _check_zip(data: bytes, suffix: str, kind: str) -> None:
     _check_kind([p.name for p in parts], suffix, kind)
     total = 0
     starts: list[int] = []
+    save = _SAVE_AS[kind]
     for part in parts:
         if part.flags & (_ENCRYPTED | _STRONG_ENCRYPTION):
-            raise ReadError(f"part {part_name(part.name)} is encrypted: open the file and save it without a password as {_SAVE_AS[kind]}")
+            raise ReadError(f"part {part_name(part.name)} is encrypted: open the file and save it without a password "
+                            f"as {save}")
         if part.method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise ReadError(f"part {part_name(part.name)} uses zip compression method {part.method}, which Office does not write: "
-                            f"open the file and save it again as {_SAVE_AS[kind]}")
+            raise ReadError(f"part {part_name(part.name)} uses zip compression method {part.method}, which Office "
+                            f"does not write: open the file and save it again as {save}")
         if part.usize > MAX_MEMBER_BYTES:
             raise ReadError(f"part {part_name(part.name)} would unpack to {_mb(part.usize)}, over the "
                             f"{MAX_MEMBER_BYTES // 1048576} MB limit")
@@ -218,7 +221,8 @@ def _check_zip(data: bytes, suffix: str, kind: str) -> None:
             raise ReadError(f"the parts would unpack to more than {MAX_TOTAL_BYTES // 1048576} MB in total")
         if part.usize > RATIO_FLOOR and part.usize > MAX_RATIO * max(part.csize, 1):
             ratio = part.usize // max(part.csize, 1)
-            raise ReadError(f"part {part_name(part.name)} is compressed {ratio:,}:1, far beyond any real form (a zip bomb?)")
+            raise ReadError(f"part {part_name(part.name)} is compressed {ratio:,}:1, far beyond any real form "
+                            "(a zip bomb?)")
         starts.append(_check_local_header(data, part, suffix))
     for part, start in zip(parts, starts):
         _check_part(data, part, start)
@@ -300,14 +304,15 @@ def _check_local_header(data: bytes, part: _Part, suffix: str) -> int:
     file. Returns where the part's compressed data starts."""
     off = part.offset
     if off < 0 or off + 30 > len(data) or data[off: off + 4] != ZIP_MAGIC:
-        raise ReadError(f"not a valid {suffix} file (zip archive is truncated or damaged at part {part_name(part.name)})")
+        raise ReadError(f"not a valid {suffix} file (zip archive is truncated or damaged at part "
+                        f"{part_name(part.name)})")
     flags, _method, _t, _d, _crc, csize, usize, n, m = struct.unpack_from("<HHHHLLLHH", data, off + 6)
     if flags & _ENCRYPTED:
         raise ReadError(f"part {part_name(part.name)} is encrypted: open the file and save it without a password")
     if not flags & _DATA_DESCRIPTOR and 0xFFFFFFFF not in (csize, usize):
         if csize != part.csize or usize != part.usize:
-            raise ReadError(f"part {part_name(part.name)}: the zip's local header and central directory disagree about its size "
-                            "(a damaged or tampered file)")
+            raise ReadError(f"part {part_name(part.name)}: the zip's local header and central directory disagree "
+                            "about its size (a damaged or tampered file)")
     start = off + 30 + n + m
     if start + part.csize > len(data):
         raise ReadError(f"not a valid {suffix} file (zip archive is truncated at part {part_name(part.name)})")
@@ -330,10 +335,11 @@ def _check_kind(names: list[str], suffix: str, kind: str) -> None:
     if "mimetype" in lower or "content.xml" in lower:
         raise ReadError(f"this is an OpenDocument file (LibreOffice), not {_WHAT[kind]}: "
                         f"open it and save as {_SAVE_AS[kind]}")
-    raise ReadError(f"not a valid {suffix} file (a zip archive without {'Excel' if kind == 'excel' else 'Word'} content)")
+    app = "Excel" if kind == "excel" else "Word"
+    raise ReadError(f"not a valid {suffix} file (a zip archive without {app} content)")
 
 
-# --------------------------------------------------------------------------- XML prologs
+# --------------------------------------------------------------------------- what each part holds
 
 
 def _check_part(data: bytes, part: _Part, start: int) -> None:

@@ -198,13 +198,19 @@ class _Book:
         ratings: dict[str, int] = agg.get("ratings") or {}
         shares: dict[str, float | None] = agg.get("rating_shares") or {}
         first = sh.row
+        hidden = False
         for label, n in ratings.items():
             r = sh.row
+            shown = self.count(n)
+            hidden = hidden or isinstance(shown, str)
             sh.put(r, 0, label, st.get(self.tones.get(label)))
-            sh.put(r, 1, self.count(n), self.fmt_count())
+            sh.put(r, 1, shown, self.fmt_count())
             sh.put(r, 2, self.share(shares.get(label), n), self.fmt_share())
             sh.row += 1
-        if ratings:
+        if hidden:  # a chart would draw a suppressed count as zero
+            sh.skip()
+            sh.append(["No chart: some counts are suppressed."], st.note)
+        elif ratings:
             chart = self.wb.add_chart({"type": "column"})
             chart.add_series({
                 "name": "Cases",
@@ -355,6 +361,7 @@ class _Book:
         sh.header(1, ["ID", "Title", about, "Mean score", "Band of the mean", "Cases",
                       *(f"Share {b}" for b in bands)])
         r = 2
+        hidden = False
         for item in dim.items:
             s = stats.get(item.id) or {}
             n, m = s.get("cases", 0), s.get("mean")
@@ -362,6 +369,7 @@ class _Book:
             sh.put(r, 1, item.title, st.wrap)
             sh.put(r, 2, item.statement or item.group or item.description, st.wrap)
             shown = self.mean(m, n)
+            hidden = hidden or isinstance(shown, str)
             sh.put(r, 3, shown, self.fmt_score(shown))
             band = self.t.band_for(m) if isinstance(shown, float | int) else None
             sh.put(r, 4, band or ("*" if shown == "*" else "Not scored"), st.get(self.tones.get(band or "")))
@@ -373,7 +381,9 @@ class _Book:
             r += 1
         sh.width(1, 34, wrap=True)
         sh.width(2, 60 if about == '"I" statement' else 34, wrap=True)
-        if dim.items:
+        if hidden:  # a chart would draw a suppressed mean as zero
+            sh.put(r + 1, 0, "No chart: some means are suppressed.", st.note)
+        elif dim.items:
             chart = self.wb.add_chart({"type": "bar"})
             chart.add_series({
                 "name": "Mean score",

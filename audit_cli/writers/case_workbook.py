@@ -62,15 +62,17 @@ class CaseWorkbooks:
     set per run), so they follow the order of results and are the same every run.
     """
 
-    def __init__(self, template: Template, folder: Path, *, generated: str | None = None) -> None:
+    def __init__(self, template: Template, out_dir: Path, *, folder: str = "cases", generated: str | None = None) -> None:
         self.template = template
+        self.out_dir = out_dir
         self.folder = folder
         self.generated = generated
         self.used: set[str] = set()
         self.written: list[Path] = []
 
     def __call__(self, case: Case, result: CaseResult) -> None:
-        path = inside(self.folder, safe_name(result.id, self.used) + ".xlsx")
+        # checked against the output folder itself, so not even a symlinked cases/ leads outside it
+        path = inside(self.out_dir, self.folder, safe_name(result.id, self.used) + ".xlsx")
         write_case_workbook(self.template, case, result, path, generated=self.generated)
         self.written.append(path)
 

@@ -187,14 +187,13 @@ class Styles:
 
     def __init__(self, workbook: "Workbook") -> None:
         self.workbook = workbook
-        self._cache: dict[tuple[tuple[str, Any], ...], "Format"] = {}
+        self._cache: dict[tuple[Any, ...], "Format"] = {}
 
     def get(self, tone: str | None = None, **props: Any) -> "Format":
-        merged = {**self.BASE, **(TONES[tone] if tone else {}), **props}
-        key = tuple(sorted(merged.items()))
+        key = (tone, *sorted(props.items()))
         fmt = self._cache.get(key)
         if fmt is None:
-            fmt = self._cache[key] = self.workbook.add_format(merged)
+            fmt = self._cache[key] = self.workbook.add_format({**self.BASE, **(TONES[tone] if tone else {}), **props})
         return fmt
 
     # the formats writers use by name
