@@ -12,7 +12,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from . import __version__
 from .aggregate import Aggregator
@@ -28,12 +28,26 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 SCHEMA_VERSION = 1
 
 
+class CaseWriter(Protocol):
+    """Writes each case's own output as it is scored (``writers.case_workbook.CaseWorkbooks``).
+
+    ``draft`` runs in whichever process scored the case and writes under a temporary
+    name; ``place`` runs in the main process, in results order, and gives the final name.
+    """
+
+    def draft(self, case: Case, result: CaseResult, tag: str) -> Path: ...
+
+    def place(self, draft: Path, case_id: str) -> Path: ...
+
+
 @dataclass
 class RunOptions:
     out_dir: Path | None = None  # never read as input
     label: str | None = None
     max_file_bytes: int = MAX_FILE_BYTES
     pseudonymise_key: bytes | None = None  # case ids become keyed hashes (privacy.pseudonym)
+    jobs: int = 1  # worker processes; 1 reads in this process
+    case_writer: CaseWriter | None = None  # picklable: it travels to the workers
 
 
 @dataclass
@@ -43,7 +57,7 @@ class FileOutcome:
     results: list[CaseResult] = field(default_factory=list)
 
 
-Progress = Callable[[FileOutcome, int, int], None]  # outcome, files done, files total
+Progress = Callable[[InputRecord, int, int], None]  # the file just done, files done, files total
 CaseSink = Callable[[Case, CaseResult], None]
 
 
@@ -219,6 +233,106 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+@dataclass
+class _Done:
+    """One file's outcome as it travels back from a worker: small, no case text."""
+
+    record: InputRecord
+    results: list[CaseResult]
+    real_ids: list[tuple[str, str | None]]  # (case id as read, location): the duplicate check
+    drafts: list[Path | None]
+    cases: list[Case] | None = None  # only in-process, for ``on_case``
+
+
+def _work_file(index: int, path: Path, template: Template, options: RunOptions, keep_cases: bool) -> _Done:
+    outcome = process_file(path, template, options.max_file_bytes)
+    real_ids = [(c.id, c.location) for c in outcome.cases]
+    drafts: list[Path | None] = []
+    for k, (case, result) in enumerate(zip(outcome.cases, outcome.results)):
+        if options.pseudonymise_key is not None:
+            _pseudonymise(result, outcome.record, options.pseudonymise_key)
+        drafts.append(options.case_writer.draft(case, result, f"{index}-{k}") if options.case_writer else None)
+    return _Done(outcome.record, outcome.results, real_ids, drafts, outcome.cases if keep_cases else None)
+
+
+_WORKER: tuple[Template, RunOptions] | None = None
+
+
+def _init_worker(template: Template, options: RunOptions) -> None:
+    global _WORKER
+    _WORKER = (template, options)
+
+
+def _work_chunk(chunk: list[tuple[int, Path]]) -> list[_Done]:
+    assert _WORKER is not None
+    template, options = _WORKER
+    return [_work_file(i, p, template, options, keep_cases=False) for i, p in chunk]
+
+
+def _crashed(path: Path) -> _Done:
+    record = InputRecord(display_path(path), None, "rejected",
+                         error="the reader process stopped while reading this file (crashed or ran out of memory)")
+    return _Done(record, [], [], [])
+
+
+def _pool(jobs: int, template: Template, options: RunOptions) -> Any:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                               initargs=(template, options))
+
+
+def _pooled(files: list[Path], template: Template, options: RunOptions, jobs: int) -> Iterator[_Done]:
+    """Files read by ``jobs`` worker processes, yielded in input order.
+
+    Chunked so a worker's start-up and each round trip are paid once per few files; a
+    bounded window of chunks in flight keeps memory flat. If a worker dies (a crash or
+    the kernel's out-of-memory killer), the chunk at the head of the window is rerun
+    one file at a time in a fresh process, so the file that kills it is rejected and
+    the rest of the run goes on.
+    """
+    from collections import deque
+    from concurrent.futures.process import BrokenProcessPool
+
+    size = max(1, min(16, len(files) // (jobs * 8)))
+    numbered = list(enumerate(files))
+    chunks = [numbered[i:i + size] for i in range(0, len(numbered), size)]
+    pos = 0
+    while pos < len(chunks):
+        broken = False
+        with _pool(jobs, template, options) as pool:
+            window: deque[Any] = deque()
+            while pos < len(chunks):
+                while len(window) < jobs * 3 and pos + len(window) < len(chunks):
+                    window.append(pool.submit(_work_chunk, chunks[pos + len(window)]))
+                try:
+                    done = window[0].result()
+                except BrokenProcessPool:
+                    broken = True
+                    break
+                window.popleft()
+                pos += 1
+                yield from done
+        if broken:
+            for i, path in chunks[pos]:
+                yield _isolated(i, path, template, options)
+            pos += 1
+
+
+def _isolated(index: int, path: Path, template: Template, options: RunOptions) -> _Done:
+    from concurrent.futures.process import BrokenProcessPool
+
+    with _pool(1, template, options) as pool:
+        try:
+            result: list[_Done] = pool.submit(_work_chunk, [(index, path)]).result()
+            return result[0]
+        except BrokenProcessPool:
+            return _crashed(path)
+
+
 def run_audit(
     paths: Iterable[str | Path],
     template: Template,
@@ -226,34 +340,47 @@ def run_audit(
     on_progress: Progress | None = None,
     on_case: CaseSink | None = None,
 ) -> AuditReport:
-    """Read, score and aggregate every case file under ``paths``."""
+    """Read, score and aggregate every case file under ``paths``.
+
+    With ``options.jobs`` > 1 the files are read by worker processes; results come back
+    in input order, so the output is the same whatever the number of workers. Each
+    case's result is folded into the aggregate as it arrives: memory grows only by a
+    small summary per case. ``on_case`` sees every (case, result) pair, and needs
+    ``jobs == 1`` (cases, with their free text, never leave a worker).
+    """
     options = options or RunOptions()
     files, skipped = discover(paths, options.out_dir)
+    jobs = max(1, min(options.jobs, len(files) // 4 or 1))  # a few files are not worth a pool
+    if on_case is not None and jobs > 1:
+        raise ValueError("on_case needs jobs=1: cases never leave their worker process")
+    stream: Iterable[_Done] = (
+        _pooled(files, template, options, jobs) if jobs > 1
+        else (_work_file(i, p, template, options, keep_cases=on_case is not None) for i, p in enumerate(files))
+    )
     inputs: list[InputRecord] = []
     cases: list[dict[str, Any]] = []
     agg = Aggregator(template)
     seen_ids: dict[str, str] = {}
-    for n, path in enumerate(files, 1):
-        outcome = process_file(path, template, options.max_file_bytes)
-        inputs.append(outcome.record)
-        for case, result in zip(outcome.cases, outcome.results):
-            # the duplicate check is on the real id; messages quote what the outputs show
-            if options.pseudonymise_key is not None:
-                _pseudonymise(result, outcome.record, options.pseudonymise_key)
-            first = seen_ids.get(case.id)
+    for n, done in enumerate(stream, 1):
+        inputs.append(done.record)
+        for k, result in enumerate(done.results):
+            real_id, location = done.real_ids[k]
+            first = seen_ids.get(real_id)
             if first is not None:
                 result.issues.append(Issue("warning", "duplicate-case",
-                                           f"case reference {result.id!r} was already read from {first}",
-                                           case.location))
+                                           f"case reference {result.id!r} was already read from {first}", location))
             else:
-                seen_ids[case.id] = result.source + (f" {case.location}" if case.location else "")
-            if on_case is not None:
-                on_case(case, result)
+                seen_ids[real_id] = result.source + (f" {location}" if location else "")
+            draft = done.drafts[k]
+            if draft is not None and options.case_writer is not None:
+                options.case_writer.place(draft, result.id)
+            if on_case is not None and done.cases is not None:
+                on_case(done.cases[k], result)
             d = result.to_dict()
             cases.append(d)
             agg.add(d)
         if on_progress is not None:
-            on_progress(outcome, n, len(files))
+            on_progress(done.record, n, len(files))
     inputs.extend(skipped)
     return AuditReport(template, inputs, cases, agg.to_dict(), label=options.label, generated=now_iso())
 

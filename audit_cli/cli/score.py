@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Iterator, Optional
 
 import typer
 
@@ -28,6 +31,7 @@ def score(
     pseudonymise: Annotated[Optional[Path], typer.Option("--pseudonymise", help="Replace case references in results.json, the aggregate workbook and per-case file names with keyed pseudonyms (P- and 12 hex digits, HMAC-SHA256 with this file's bytes: at least 16, kept secret; the same key gives the same pseudonyms every run).", metavar="KEYFILE")] = None,
     suppress_small: Annotated[Optional[bool], typer.Option("--suppress-small", help="In aggregate.xlsx and the Word summary, show counts of 1-4 as * and round other counts to the nearest 5 (for sharing beyond the board); leaves out the case-level sheets.")] = None,
     no_per_case: Annotated[Optional[bool], typer.Option("--no-per-case", help="Do not write a workbook per case into OUT/cases/.")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes. Default: the machine's CPU count; 1 reads everything in this process. The output is the same whatever N is.", metavar="N")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Score every case file under PATHS and write results.json into --out.
@@ -43,7 +47,7 @@ def score(
         "paths": paths or None, "template": template, "out": out, "format": format,
         "fail_under": fail_under, "gates": gate or None, "label": label, "verbose": verbose,
         "exit_zero": exit_zero, "quiet": quiet, "junit": junit, "docx": docx, "pseudonymise": pseudonymise,
-        "suppress_small": suppress_small, "per_case": False if no_per_case else None,
+        "suppress_small": suppress_small, "per_case": False if no_per_case else None, "jobs": jobs,
     }
     raise typer.Exit(guarded(debug, lambda: run_score(cli_values, config, isolated)))
 
@@ -85,7 +89,10 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
     from ..writers.case_workbook import CaseWorkbooks
 
     sink = CaseWorkbooks(tpl, s.out, generated=now_iso()) if s.per_case else None
-    report = run_audit(s.paths, tpl, RunOptions(out_dir=s.out, label=s.label, pseudonymise_key=key), on_case=sink)
+    options = RunOptions(out_dir=s.out, label=s.label, pseudonymise_key=key, jobs=s.jobs or os.cpu_count() or 1,
+                         case_writer=sink)
+    with progress_bar(enabled=not s.quiet and s.format != "json") as on_progress:
+        report = run_audit(s.paths, tpl, options, on_progress=on_progress)
     doc: dict[str, Any] = report.to_dict()
     doc["gates"] = evaluate_gates(gates, doc)
     write_results(doc, s.out)
@@ -108,6 +115,36 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
         err(f"wrote {s.out / 'results.json'}, {s.out / 'aggregate.xlsx'}{cases_note}")
     failed_gates = any(not g["passed"] for g in doc["gates"])
     return final_code(report.has_findings or failed_gates, s.exit_zero)
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Any]:
+    """Files done, cases, rejected, rate and time left on stderr, only when stderr is a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    try:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    except ImportError:  # rich comes with typer; without it, no bar
+        yield None
+        return
+    columns = (
+        TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+        TextColumn("{task.fields[cases]} cases, {task.fields[rejected]} rejected"),
+        TextColumn("{task.fields[rate]:.0f} files/s"), TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("score", total=None, cases=0, rejected=0, rate=0.0)
+        counts = {"cases": 0, "rejected": 0}
+
+        def update(record: Any, done: int, total: int) -> None:
+            counts["cases"] += record.cases
+            counts["rejected"] += record.status == "rejected"
+            elapsed = bar.tasks[0].elapsed or 0.0
+            bar.update(task, completed=done, total=total, rate=done / elapsed if elapsed else 0.0, **counts)
+
+        yield update
 
 
 def print_findings(doc: dict[str, Any], verbose: bool, quiet: bool) -> None:

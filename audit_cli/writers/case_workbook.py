@@ -7,6 +7,7 @@ are still left out. It renders a ``CaseResult``; it never recomputes a score.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,10 +57,12 @@ def write_case_workbook(
 
 
 class CaseWorkbooks:
-    """A ``run_audit(on_case=...)`` sink: each case's workbook, written as the case is scored.
+    """Each case's workbook, written as the case is scored (in whichever process scored it).
 
-    File names come from the case ids shown in results (``outputs.safe_name``, one ``used``
-    set per run), so they follow the order of results and are the same every run.
+    Two steps, so parallel workers never race for a name: ``draft`` writes the workbook
+    under a hidden temporary name, and ``place`` (in the main process, in results order)
+    renames it to ``cases/<safe case id>.xlsx`` with ``outputs.safe_name`` and one ``used``
+    set per run, so names are the same every run whatever the number of workers.
     """
 
     def __init__(self, template: Template, out_dir: Path, *, folder: str = "cases", generated: str | None = None) -> None:
@@ -70,11 +73,20 @@ class CaseWorkbooks:
         self.used: set[str] = set()
         self.written: list[Path] = []
 
-    def __call__(self, case: Case, result: CaseResult) -> None:
+    def draft(self, case: Case, result: CaseResult, tag: str) -> Path:
         # checked against the output folder itself, so not even a symlinked cases/ leads outside it
-        path = inside(self.out_dir, self.folder, safe_name(result.id, self.used) + ".xlsx")
+        path = inside(self.out_dir, self.folder, f".pending-{safe_name(tag)}.xlsx")
         write_case_workbook(self.template, case, result, path, generated=self.generated)
-        self.written.append(path)
+        return path
+
+    def place(self, draft: Path, case_id: str) -> Path:
+        final = inside(self.out_dir, self.folder, safe_name(case_id, self.used) + ".xlsx")
+        os.replace(draft, final)
+        self.written.append(final)
+        return final
+
+    def __call__(self, case: Case, result: CaseResult) -> None:
+        self.place(self.draft(case, result, f"{os.getpid()}-{len(self.written)}"), result.id)
 
 
 # --------------------------------------------------------------------------- sheets

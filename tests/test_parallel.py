@@ -1,0 +1,94 @@
+"""Worker processes: the same output whatever --jobs is, in input order, and a worker that dies
+loses only the file it was reading."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from audit_cli import api
+from audit_cli.api import RunOptions, run_audit
+from audit_cli.cli import app
+from audit_cli.templates import load_template
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The bundled samples twice over (24 files, every layout), under two folders."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
+    for name in ("north", "south"):
+        shutil.copytree(SAMPLES, tmp_path / "in" / name)
+    (tmp_path / "in" / "south" / "broken.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    return tmp_path / "in"
+
+
+def cell_values(path: Path) -> dict[str, list[list[Any]]]:
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+def test_output_is_identical_for_one_and_two_jobs(corpus: Path) -> None:
+    runner = CliRunner()
+    one = runner.invoke(app, ["score", str(corpus), "-o", "out1", "--jobs", "1", "-f", "json"])
+    two = runner.invoke(app, ["score", str(corpus), "-o", "out2", "--jobs", "2", "-f", "json"])
+    assert one.exit_code == two.exit_code == 1  # the broken file
+    doc1, doc2 = json.loads(one.stdout), json.loads(two.stdout)
+    assert doc1 == doc2
+    assert len(doc1["cases"]) > 40 and len(doc1["rejected"]) == 1
+    names1 = sorted(p.name for p in Path("out1/cases").iterdir())
+    names2 = sorted(p.name for p in Path("out2/cases").iterdir())
+    assert names1 == names2 and len(names1) == len(doc1["cases"])
+    assert not any(n.startswith(".pending") for n in names2)
+    for name in names1[:5] + names1[-5:]:
+        assert cell_values(Path("out1/cases") / name) == cell_values(Path("out2/cases") / name)
+    assert cell_values(Path("out1/aggregate.xlsx")) == cell_values(Path("out2/aggregate.xlsx"))
+
+
+def test_results_come_back_in_input_order(corpus: Path) -> None:
+    tpl = load_template("msp-core")
+    seen: list[tuple[str, int, int]] = []
+    report = run_audit([corpus], tpl, RunOptions(jobs=2), on_progress=lambda r, n, t: seen.append((r.path, n, t)))
+    files, _ = api.discover([corpus])
+    assert [p for p, _, _ in seen] == [api.display_path(f) for f in files]
+    assert [n for _, n, _ in seen] == list(range(1, len(files) + 1))
+    assert {t for _, _, t in seen} == {len(files)}
+    assert [i.path for i in report.inputs if i.status != "skipped"] == [api.display_path(f) for f in files]
+
+
+def test_a_worker_that_dies_loses_only_its_file(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers are forked, so a patched reader is inherited: it kills its process on one file."""
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("needs the fork start method")
+    (corpus / "north" / "killer.json").write_text(json.dumps({"case": {"case_ref": "K-1"}}), encoding="utf-8")
+    real = api.process_file
+
+    def deadly(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if path.name == "killer.json":
+            os._exit(3)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(api, "process_file", deadly)
+    tpl = load_template("msp-core")
+    report = run_audit([corpus], tpl, RunOptions(jobs=2))
+    killer = next(i for i in report.inputs if i.path.endswith("killer.json"))
+    assert killer.status == "rejected"
+    assert killer.error == "the reader process stopped while reading this file (crashed or ran out of memory)"
+    monkeypatch.setattr(api, "process_file", real)
+    clean = run_audit([corpus], tpl, RunOptions(jobs=1))
+    assert [c["id"] for c in report.cases] == [c["id"] for c in clean.cases if c["source"] != killer.path]
+    assert len(report.cases) == len(clean.cases) - 1
+
+
+def test_on_case_needs_one_job(corpus: Path) -> None:
+    with pytest.raises(ValueError, match="jobs=1"):
+        run_audit([corpus], load_template("msp-core"), RunOptions(jobs=2), on_case=lambda c, r: None)
