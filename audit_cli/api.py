@@ -20,6 +20,7 @@ from .errors import ReadError
 from .model import Case, CaseResult, InputRecord, Issue, Template
 from .readers import READERS, UNSUPPORTED_NOTES, read_bytes
 from .scoring import score_case
+from .store import CaseStore
 from .values import clean_text
 
 #: a file in a folder marks it as msp-audit output, never read as input
@@ -67,11 +68,12 @@ class AuditReport:
 
     template: Template
     inputs: list[InputRecord]
-    cases: list[dict[str, Any]]
+    cases: CaseStore | list[dict[str, Any]]  # iterate it; a large run keeps it on disk
     aggregate: dict[str, Any]
     label: str | None = None
     generated: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. gates, added by the caller
+    case_errors: int | None = None  # counted as cases arrive, so nothing re-reads them
 
     @property
     def rejected(self) -> list[InputRecord]:
@@ -79,7 +81,8 @@ class AuditReport:
 
     @property
     def error_count(self) -> int:
-        case_errors = sum(1 for c in self.cases for i in c["issues"] if i["severity"] == "error")
+        case_errors = self.case_errors if self.case_errors is not None else sum(
+            1 for c in self.cases for i in c["issues"] if i["severity"] == "error")
         file_errors = sum(1 for r in self.inputs for i in r.issues if i.severity == "error")
         return case_errors + file_errors
 
@@ -88,14 +91,16 @@ class AuditReport:
         """Exit code 1 material (gates aside): a rejected file or an error in a case."""
         return bool(self.rejected) or self.error_count > 0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, stream: bool = False) -> dict[str, Any]:
+        """The results.json document. ``stream=True`` leaves ``cases`` as the run's ``CaseStore``
+        (read from disk as it is iterated) instead of a list in memory: for large runs."""
         doc: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "msp-audit", "version": __version__},
             "template": {"id": self.template.id, "version": self.template.version, "title": self.template.title},
             "run": {"label": self.label, "generated": self.generated},
             "inputs": [i.to_dict() for i in self.inputs],
-            "cases": self.cases,
+            "cases": self.cases if stream or isinstance(self.cases, list) else list(self.cases),
             "aggregate": self.aggregate,
             "rejected": [{"path": i.path, "error": i.error} for i in self.rejected],
         }
@@ -358,7 +363,8 @@ def run_audit(
         else (_work_file(i, p, template, options, keep_cases=on_case is not None) for i, p in enumerate(files))
     )
     inputs: list[InputRecord] = []
-    cases: list[dict[str, Any]] = []
+    cases = CaseStore(options.out_dir)
+    case_errors = 0
     agg = Aggregator(template)
     seen_ids: dict[str, str] = {}
     for n, done in enumerate(stream, 1):
@@ -379,10 +385,12 @@ def run_audit(
             d = result.to_dict()
             cases.append(d)
             agg.add(d)
+            case_errors += sum(1 for i in result.issues if i.severity == "error")
         if on_progress is not None:
             on_progress(done.record, n, len(files))
     inputs.extend(skipped)
-    return AuditReport(template, inputs, cases, agg.to_dict(), label=options.label, generated=now_iso())
+    return AuditReport(template, inputs, cases, agg.to_dict(), label=options.label, generated=now_iso(),
+                       case_errors=case_errors)
 
 
 def _pseudonymise(result: CaseResult, record: InputRecord, key: bytes) -> None:

@@ -145,14 +145,17 @@ class Template:
 
     def all_dimensions(self) -> dict[str, Dimension]:
         """Declared dimensions plus the implicit ``section`` dimension."""
-        dims = dict(self.dimensions)
-        if "section" not in dims:
-            dims["section"] = Dimension(
-                "section",
-                "Sections",
-                tuple(DimensionItem(s.id, s.title) for s in self.sections),
-            )
-        return dims
+        cached: dict[str, Dimension] | None = self.__dict__.get("_all_dimensions")
+        if cached is None:
+            cached = dict(self.dimensions)
+            if "section" not in cached:
+                cached["section"] = Dimension(
+                    "section",
+                    "Sections",
+                    tuple(DimensionItem(s.id, s.title) for s in self.sections),
+                )
+            self.__dict__["_all_dimensions"] = cached
+        return dict(cached)
 
     def items_of(self, criterion: Criterion) -> dict[str, tuple[str, ...]]:
         """Every dimension item a criterion counts towards, section included."""

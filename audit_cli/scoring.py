@@ -98,16 +98,18 @@ def score_case(template: Template, case: Case) -> CaseResult:
         if crit.critical and option.points == 0:
             critical_failures.append(crit.id)
 
-    dims: dict[str, dict[str, float | None]] = {}
-    for dim_id, dim in template.all_dimensions().items():
-        pairs: dict[str, list[tuple[float, float]]] = {item.id: [] for item in dim.items}
-        for crit in template.criteria.values():
-            r = criteria[crit.id]
-            if r.status != "scored":
-                continue
-            for item in template.items_of(crit).get(dim_id, ()):
-                pairs[item].append((r.weight, r.attainment or 0.0))
-        dims[dim_id] = {item: weighted_score(p) for item, p in pairs.items()}
+    # One pass over the scored criteria, each adding to every item it is mapped to.
+    pairs: dict[str, dict[str, list[tuple[float, float]]]] = {
+        dim_id: {item.id: [] for item in dim.items} for dim_id, dim in template.all_dimensions().items()
+    }
+    for crit in template.criteria.values():
+        r = criteria[crit.id]
+        if r.status != "scored":
+            continue
+        for dim_id, items in template.items_of(crit).items():
+            for item in items:
+                pairs[dim_id][item].append((r.weight, r.attainment or 0.0))
+    dims = {dim_id: {item: weighted_score(p) for item, p in per.items()} for dim_id, per in pairs.items()}
 
     score = weighted_score([(r.weight, r.attainment or 0.0) for r in criteria.values() if r.status == "scored"])
     rating = template.band_for(score)

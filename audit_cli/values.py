@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 from .model import CaseField, Scale, ScaleOption
@@ -19,14 +20,29 @@ _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 
 def norm_answer(text: str) -> str:
     """Case-insensitive, surrounding space and trailing punctuation ignored, inner space folded."""
-    t = _SPACES.sub(" ", str(text)).strip()
+    return _norm_answer(text) if type(text) is str and len(text) <= _CACHED_LEN else _norm_answer_uncached(str(text))
+
+
+def _norm_answer_uncached(text: str) -> str:
+    t = _SPACES.sub(" ", text).strip()
     t = _TRAILING_PUNCT.sub("", t)
     return t.casefold()
 
 
 def norm_key(text: Any) -> str:
     """A label or id as a key: case, punctuation and spacing ignored (``Adult's name:`` ~ ``adult_name``)."""
-    return _NON_ALNUM.sub("", str(text)).casefold()
+    return _norm_key(text) if type(text) is str and len(text) <= _CACHED_LEN else _norm_key_uncached(str(text))
+
+
+def _norm_key_uncached(text: str) -> str:
+    return _NON_ALNUM.sub("", text).casefold()
+
+
+# Forms repeat the same labels, headers and answers thousands of times over a run; short
+# strings are normalised once. Long ones (free text) are not worth keeping.
+_CACHED_LEN = 200
+_norm_answer = lru_cache(maxsize=8192)(_norm_answer_uncached)
+_norm_key = lru_cache(maxsize=8192)(_norm_key_uncached)
 
 
 def shorten(text: str, limit: int = 40) -> str:

@@ -59,7 +59,7 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
     from ..outputs import atomic_write_bytes, inside
     from ..config import resolve_score_settings
     from ..templates import load_template
-    from ..writers.results_json import dumps, write_results
+    from ..writers.results_json import dump, write_results
     from ..writers.table import render_table
 
     s = resolve_score_settings(cli_values, config, isolated, Path.cwd())
@@ -93,7 +93,7 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
                          case_writer=sink)
     with progress_bar(enabled=not s.quiet and s.format != "json") as on_progress:
         report = run_audit(s.paths, tpl, options, on_progress=on_progress)
-    doc: dict[str, Any] = report.to_dict()
+    doc: dict[str, Any] = report.to_dict(stream=True)
     doc["gates"] = evaluate_gates(gates, doc)
     write_results(doc, s.out)
     write_aggregate_workbook(tpl, doc, inside(s.out, "aggregate.xlsx"), suppress_small=s.suppress_small)
@@ -108,7 +108,8 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
 
     print_findings(doc, s.verbose, s.quiet)
     if s.format == "json":
-        typer.echo(dumps(doc), nl=False)
+        dump(doc, sys.stdout)
+        sys.stdout.flush()
     elif not s.quiet:
         typer.echo(render_table(doc, tpl.all_dimensions(), "github" if s.format == "markdown" else "simple"), nl=False)
         cases_note = f" and {len(sink.written)} case workbook(s) in {s.out / 'cases'}" if sink else ""

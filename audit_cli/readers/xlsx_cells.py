@@ -176,6 +176,10 @@ def _sheet_rows(stream: IO[bytes], strings: list[str], dates: list[bool], date19
             if budget.left < 0:
                 raise ReadError(
                     f"sheet {name!r} is too large for an audit form (over {budget.limit:,} cells in the workbook)")
+            if not len(el):  # a formatted but empty cell (forms have hundreds): nothing to read
+                if el.get("r") is None:
+                    col += 1
+                continue
             ref = el.get("r")
             m = _CELL_REF.match(ref) if ref else None
             col = column_index(m.group(1)) if m else col + 1

@@ -618,7 +618,9 @@ class _Book:
             sh.append(["By case"], st.heading)
             sh.header(sh.row, ["Case ID", "Criterion", "Question", "Source"])
             sh.skip()
-            sources = {c.get("id"): c.get("source") for c in reversed(self.doc.get("cases") or [])}
+            sources: dict[Any, Any] = {}
+            for c in self.doc.get("cases") or []:
+                sources.setdefault(c.get("id"), c.get("source"))
             by_case: dict[str, list[str]] = cf.get("by_case") or {}
             for case_id, ids in by_case.items():
                 for cid in ids:

@@ -1,21 +1,56 @@
-"""``results.json``: the whole run as data, for other programs."""
+"""``results.json``: the whole run as data, for other programs.
+
+Written as a stream, a case at a time, so a run of thousands of cases never holds
+the whole document as one string.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Iterator
 
-from ..outputs import atomic_write_bytes, inside
+from ..outputs import atomic_write, inside
+from ..store import CaseStore
 
 RESULTS_NAME = "results.json"
 
 
+def _json(value: Any, indent: int) -> str:
+    text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+    return text.replace("\n", "\n" + " " * indent)
+
+
+def chunks(doc: dict[str, Any]) -> Iterator[str]:
+    """The document as JSON text, indented by 2, the ``cases`` sequence read one case at a time."""
+    yield "{"
+    for n, (key, value) in enumerate(doc.items()):
+        yield ("," if n else "") + f"\n  {json.dumps(key)}: "
+        if key == "cases" and isinstance(value, CaseStore):
+            yield "["
+            for k, case in enumerate(value):
+                yield ("," if k else "") + "\n    " + _json(case, 4)
+            yield "\n  ]" if len(value) else "]"
+        else:
+            yield _json(value, 2)
+    yield "\n}\n"
+
+
+def dump(doc: dict[str, Any], fh: IO[str]) -> None:
+    for part in chunks(doc):
+        fh.write(part)
+
+
 def dumps(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return "".join(chunks(doc))
 
 
 def write_results(doc: dict[str, Any], out_dir: Path) -> Path:
     path = inside(out_dir, RESULTS_NAME)
-    atomic_write_bytes(path, dumps(doc).encode("utf-8"))
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            dump(doc, fh)
+
+    atomic_write(path, write)
     return path

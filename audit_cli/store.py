@@ -1,0 +1,62 @@
+"""Where a run keeps its case results: on disk, one JSON line each, so memory stays flat.
+
+A run of thousands of files would otherwise hold every case's full result (every
+criterion's status, points and location) in memory until the end. ``CaseStore``
+appends each case as it arrives to an anonymous temporary file inside the output
+folder (deleted by the system when closed; nothing appears outside ``--out``) and
+reads them back, in order, each time a writer iterates. Without an output folder
+(library use) it is a plain list.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+
+class CaseStore:
+    def __init__(self, folder: Path | None = None) -> None:
+        self._list: list[dict[str, Any]] | None = None
+        self._file: IO[bytes] | None = None
+        if folder is not None and folder.is_dir():
+            self._file = tempfile.TemporaryFile(dir=folder, prefix=".msp-audit-cases-")
+        else:
+            self._list = []
+        self._count = 0
+
+    def append(self, case: dict[str, Any]) -> None:
+        self._count += 1
+        if self._file is not None:
+            self._file.seek(0, 2)
+            self._file.write(json.dumps(case, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n")
+        else:
+            assert self._list is not None
+            self._list.append(case)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._file is None:
+            assert self._list is not None
+            yield from self._list
+            return
+        self._file.flush()
+        with open(self._file.fileno(), "rb", closefd=False) as fh:  # an independent read position
+            fh.seek(0)
+            for line in fh:
+                yield json.loads(line)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (CaseStore, list)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"CaseStore({self._count} cases)"
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
