@@ -49,6 +49,20 @@ class CaseStore:
             for line in fh:
                 yield json.loads(line)
 
+    def lines(self) -> Iterator[str]:
+        """Each case as one line of compact JSON, exactly as stored: results.json copies them
+        without decoding and encoding every case again."""
+        if self._file is None:
+            assert self._list is not None
+            for case in self._list:
+                yield json.dumps(case, ensure_ascii=False, allow_nan=False)
+            return
+        self._file.flush()
+        with open(self._file.fileno(), "rb", closefd=False) as fh:
+            fh.seek(0)
+            for line in fh:
+                yield line.decode("utf-8").rstrip("\n")
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (CaseStore, list)):
             return list(self) == list(other)

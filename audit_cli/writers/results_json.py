@@ -22,15 +22,21 @@ def _json(value: Any, indent: int) -> str:
 
 
 def chunks(doc: dict[str, Any]) -> Iterator[str]:
-    """The document as JSON text, indented by 2, the ``cases`` sequence read one case at a time."""
+    """The document as JSON text, indented by 2, except that each case is one compact line
+    (thousands of cases indented would be slow to write and no easier to read); the
+    cases are copied from the run's ``CaseStore`` a line at a time."""
     yield "{"
     for n, (key, value) in enumerate(doc.items()):
         yield ("," if n else "") + f"\n  {json.dumps(key)}: "
-        if key == "cases" and isinstance(value, CaseStore):
+        if key == "cases" and isinstance(value, (CaseStore, list)):
+            lines = value.lines() if isinstance(value, CaseStore) else (
+                json.dumps(c, ensure_ascii=False, allow_nan=False) for c in value)
             yield "["
-            for k, case in enumerate(value):
-                yield ("," if k else "") + "\n    " + _json(case, 4)
-            yield "\n  ]" if len(value) else "]"
+            empty = True
+            for k, line in enumerate(lines):
+                empty = False
+                yield ("," if k else "") + "\n    " + line
+            yield "]" if empty else "\n  ]"
         else:
             yield _json(value, 2)
     yield "\n}\n"
