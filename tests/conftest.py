@@ -46,3 +46,18 @@ def write_json(path: Path, doc: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _every_results_document_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every results.json any test makes through the CLI is checked against the results schema."""
+    from audit_cli.writers import results_json
+
+    real = results_json.write_results
+
+    def checked(doc: dict[str, Any], out_dir: Path) -> Path:
+        path = real(doc, out_dir)
+        assert_valid_results(json.loads(path.read_text(encoding="utf-8")))
+        return path
+
+    monkeypatch.setattr(results_json, "write_results", checked)

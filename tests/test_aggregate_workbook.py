@@ -515,6 +515,21 @@ def test_trends_sheet(board: tuple[Template, dict[str, Any], Path], tmp_path: Pa
     assert_no_formulas(path)
 
 
+def test_trends_hide_figures_on_few_cases_when_suppressing(board: tuple[Template, dict[str, Any], Path],
+                                                          tmp_path: Path) -> None:
+    t, doc, _ = board
+    trends = {"rounds": ["Q1", "Q2", "Q3"], "rows": [
+        {"kind": "overall", "id": "overall", "title": "Mean score", "values": [61.5, 64.25, 70.0],
+         "change": [None, 2.75, 5.75], "cases": [12, 3, 20]},
+    ]}
+    path = tmp_path / "trends.xlsx"
+    write_aggregate_workbook(t, doc, path, trends=trends, suppress_small=True)
+    row = rows(openpyxl.load_workbook(path)["Trends"])[2]
+    assert row[3:8] == [61.5, "*", 70.0, "*", "*"]
+    write_aggregate_workbook(t, doc, path, trends=trends)
+    assert rows(openpyxl.load_workbook(path)["Trends"])[2][3:8] == [61.5, 64.25, 70.0, 2.75, 5.75]
+
+
 # --------------------------------------------------------------------------- the score command
 
 

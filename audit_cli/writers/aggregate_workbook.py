@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ..disclosure import count_from_share, show_count, show_mean, show_share
+from ..disclosure import SUPPRESSED, count_from_share, is_small, show_count, show_mean, show_share
 from ..model import CaseField, Dimension, DimensionItem, Template
 from ..outputs import atomic_write
 from .xlsx_safe import (
@@ -309,12 +309,15 @@ class _Book:
             sh.put(r, 1, str(item.get("id", "")))
             sh.put(r, 2, str(item.get("title", "")), st.wrap)
             values = list(item.get("values") or [])
+            counts = list(item.get("cases") or [])
+            # Under --suppress-small a figure resting on 1-4 cases (and any change using it) is hidden.
+            hidden = [self.sup and i < len(counts) and is_small(counts[i]) for i in range(len(rounds))]
             for i in range(len(rounds)):
-                v = values[i] if i < len(values) else None
+                v = SUPPRESSED if hidden[i] else (values[i] if i < len(values) else None)
                 sh.put(r, first_val + i, v, self.fmt_score(v) if kind != "criterion" else st.get(num_format=SCORE))
             change = list(item.get("change") or [])
             for i in range(1, len(rounds)):
-                c = change[i] if i < len(change) else None
+                c = SUPPRESSED if hidden[i] or hidden[i - 1] else (change[i] if i < len(change) else None)
                 tone = None if not isinstance(c, (int, float)) or c == 0 else ("green" if c > 0 else "red")
                 sh.put(r, first_chg + i - 1, c, st.get(tone, num_format=CHANGE, align="right"))
         sh.width(2, 40, wrap=True)
