@@ -77,7 +77,7 @@ def score_case(template: Template, case: Case) -> CaseResult:
                     Issue("warning", "answer-not-applicable",
                           f"{crit.id} does not apply to this case by rule; the answer given is ignored", location)
                 )
-            criteria[crit.id] = CriterionResult("not_applicable", ans.value if given else None, None,
+            criteria[crit.id] = CriterionResult("not_applicable", ans.value if ans is not None else None, None,
                                                 scale.max_points, crit.weight, location)
             continue
         if not given:

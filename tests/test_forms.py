@@ -483,7 +483,7 @@ def test_cli_form_formats_and_out(tmp_path: Path) -> None:
     assert list(json.loads((tmp_path / "mini.json").read_text())["answers"]) == ["Q1", "Q2", "Q3", "Q4", "Q5"]
     for args, message in (
         (["form"], "msp-audit: choose a form format with -f xlsx, -f docx or -f json"),
-        (["form", "-f", "xlsx", "-o", str(tmp_path / "x.docx")], f"does not end in .xlsx"),
+        (["form", "-f", "xlsx", "-o", str(tmp_path / "x.docx")], "does not end in .xlsx"),
         (["form", "-f", "json", "-t", "no-such-template"], "no-such-template"),
     ):
         res = runner.invoke(app, args)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit_cli.aggregate import Aggregator
-from audit_cli.model import Answer, Case, Criterion, Section
+from audit_cli.model import Answer, Case
 from audit_cli.scoring import score_case
 from audit_cli.templates import template_from_dict
 

@@ -143,7 +143,8 @@ def progress_bar(enabled: bool) -> Iterator[Any]:
             counts["cases"] += record.cases
             counts["rejected"] += record.status == "rejected"
             elapsed = bar.tasks[0].elapsed or 0.0
-            bar.update(task, completed=done, total=total, rate=done / elapsed if elapsed else 0.0, **counts)
+            bar.update(task, completed=done, total=total, rate=done / elapsed if elapsed else 0.0,
+                       cases=counts["cases"], rejected=counts["rejected"])
 
         yield update
 

@@ -9,15 +9,13 @@ A cell budget bounds the work on any workbook.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any
+from typing import Callable
 
-from ..errors import ReadError
 from ..model import CaseField, Template
-from ..values import is_blank, norm_key, shorten
+from ..values import norm_key, shorten
 from . import ReadResult
 from .common import CaseBuilder, TemplateIndex, index_for
 from .grid import Grid, Row, field_value, read_answer_cell, read_form_grid
@@ -54,10 +52,14 @@ def load_sheets(data: bytes) -> list[Grid]:
     """Every worksheet as a ``Grid``; ``ReadError`` for a file that is not a readable workbook."""
     grids = []
     for sheet in read_workbook(data, MAX_CELLS):
-        ref = sheet_ref(sheet.name)
         rows = [Row(number, cells) for number, cells in sheet.rows]
-        grids.append(Grid(rows, lambda row, col, ref=ref: f"{ref}!{column_letter(col)}{row}"))
+        grids.append(Grid(rows, _locator(sheet_ref(sheet.name))))
     return grids
+
+
+def _locator(ref: str) -> Callable[[int, int], str]:
+    """``Sheet!C7`` for a row number and 0-based column."""
+    return lambda row, col: f"{ref}!{column_letter(col)}{row}"
 
 
 def _reason(exc: Exception) -> str:

@@ -338,11 +338,12 @@ def read(data: bytes, template: Template, source: str) -> ReadResult:
         for i, entry in enumerate(doc["cases"]):
             if ("cases", i) in bad_paths:
                 continue
-            case = _read_case(entry, template, source, f"cases[{i}].", fallback=None, location=f"cases[{i}]")
-            if case[0] is not None:
-                result.cases.append(case[0])
+            entry_case, entry_issues = _read_case(entry, template, source, f"cases[{i}].", fallback=None,
+                                                  location=f"cases[{i}]")
+            if entry_case is not None:
+                result.cases.append(entry_case)
             else:
-                result.issues.extend(case[1])
+                result.issues.extend(entry_issues)
     else:
         case, issues = _read_case(doc, template, source, "", fallback=PurePath(source).stem, location=None)
         if case is not None:

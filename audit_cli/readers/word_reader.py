@@ -246,7 +246,6 @@ class _Document:
     def table_grid(self, tbl: Any, number: int) -> Grid:
         """A table's cells by grid column: a cell spanning columns (gridSpan) moves the next one along,
         a vertically merged continuation is empty, so columns line up with the header."""
-        w = self.w
         rows: list[Row] = []
         for r, tr in enumerate(self._wrapped(tbl, self.TR), 1):
             before = tr.find(self.GRID_BEFORE)
