@@ -74,6 +74,9 @@ class AuditReport:
     generated: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. gates, added by the caller
     case_errors: int | None = None  # counted as cases arrive, so nothing re-reads them
+    #: every error as one full line for the terminal (with the case text it quotes, which
+    #: results.json withholds)
+    error_lines: list[str] = field(default_factory=list)
 
     @property
     def rejected(self) -> list[InputRecord]:
@@ -367,8 +370,10 @@ def run_audit(
     case_errors = 0
     agg = Aggregator(template)
     seen_ids: dict[str, str] = {}
+    error_lines: list[str] = []
     for n, done in enumerate(stream, 1):
         inputs.append(done.record)
+        error_lines += [i.line(done.record.path) for i in done.record.issues if i.severity == "error"]
         for k, result in enumerate(done.results):
             real_id, location = done.real_ids[k]
             first = seen_ids.get(real_id)
@@ -385,12 +390,14 @@ def run_audit(
             d = result.to_dict()
             cases.append(d)
             agg.add(d)
-            case_errors += sum(1 for i in result.issues if i.severity == "error")
+            errors = [i.line(result.source) for i in result.issues if i.severity == "error"]
+            case_errors += len(errors)
+            error_lines += errors
         if on_progress is not None:
             on_progress(done.record, n, len(files))
     inputs.extend(skipped)
     return AuditReport(template, inputs, cases, agg.to_dict(), label=options.label, generated=now_iso(),
-                       case_errors=case_errors)
+                       case_errors=case_errors, error_lines=error_lines)
 
 
 def _pseudonymise(result: CaseResult, record: InputRecord, key: bytes) -> None:

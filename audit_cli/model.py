@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+#: stands in shared outputs for the case text an issue quotes
+WITHHELD = "this value"
 Status = Literal["scored", "excluded", "unanswered", "not_applicable"]
 FieldValue = Any  # str | float | bool | list[str] | None; dates are ISO strings
 
@@ -182,16 +184,27 @@ class Template:
 
 @dataclass
 class Issue:
+    """A problem in a file or case. ``quote`` is the part of ``message`` that is the case's own
+    text (``'Maybe'``): shown on the terminal and in the per-case workbook, withheld from
+    results.json and everything built from it, which never carry free text from a case."""
+
     severity: Severity
     code: str
     message: str
     location: str | None = None
+    quote: str | None = None
+
+    @property
+    def shared_message(self) -> str:
+        if not self.quote:
+            return self.message
+        return self.message.replace(self.quote, WITHHELD)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "severity": self.severity,
             "code": self.code,
-            "message": self.message,
+            "message": self.shared_message,
             "location": self.location,
         }
 

@@ -73,7 +73,16 @@ class AnswerMatcher:
 
 
 class ValueProblem(ValueError):
-    """A field value that does not parse; the message is safe to show."""
+    """A field value that does not parse. ``quote`` is the case text the message quotes."""
+
+    def __init__(self, message: str, quote: str | None = None) -> None:
+        super().__init__(message)
+        self.quote = quote
+
+
+def quoted(text: Any, limit: int = 40) -> str:
+    """Case text as quoted in a message (one line, bounded)."""
+    return repr(shorten(str(text), limit))
 
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+(?:Z|[+-]\d\d:?\d\d)?)?$")
@@ -135,8 +144,8 @@ def parse_date(value: Any) -> str:
             try:
                 return dt.date(y, mo, d).isoformat()
             except ValueError:
-                raise ValueProblem(f"{shorten(text)!r} is not a real date") from None
-    raise ValueProblem(f"{shorten(text)!r} is not a date (use dd/mm/yyyy or yyyy-mm-dd)")
+                raise ValueProblem(f"{quoted(text)} is not a real date", quoted(text)) from None
+    raise ValueProblem(f"{quoted(text)} is not a date (use dd/mm/yyyy or yyyy-mm-dd)", quoted(text))
 
 
 def parse_number(value: Any) -> float:
@@ -148,7 +157,7 @@ def parse_number(value: Any) -> float:
         try:
             f = float(text_of(value).replace(",", ""))
         except ValueError:
-            raise ValueProblem(f"{shorten(text_of(value))!r} is not a number") from None
+            raise ValueProblem(f"{quoted(text_of(value))} is not a number", quoted(text_of(value))) from None
     if not math.isfinite(f):
         raise ValueProblem("number is not finite")
     return f
@@ -162,7 +171,7 @@ def parse_boolean(value: Any) -> bool:
         return True
     if t in _FALSE:
         return False
-    raise ValueProblem(f"{shorten(text_of(value))!r} is not yes or no")
+    raise ValueProblem(f"{quoted(text_of(value))} is not yes or no", quoted(text_of(value)))
 
 
 def _choice(fld: CaseField, text: str) -> str:
@@ -170,7 +179,8 @@ def _choice(fld: CaseField, text: str) -> str:
     for c in fld.choices:
         if norm_answer(c) == wanted:
             return c
-    raise ValueProblem(f"{shorten(text)!r} is not one of the choices for {fld.label} ({', '.join(fld.choices)})")
+    raise ValueProblem(f"{quoted(text)} is not one of the choices for {fld.label} ({', '.join(fld.choices)})",
+                       quoted(text))
 
 
 def _split_multi(fld: CaseField, value: Any) -> list[str]:

@@ -207,7 +207,8 @@ def test_issues_and_notes(written: tuple[Path, Case, CaseResult]) -> None:
     wb = openpyxl.load_workbook(path)
     issues = rows(wb["Issues"])
     assert issues[0] == ["Severity", "Code", "Message", "Location"]
-    assert [i.to_dict() for i in result.issues] == [
+    # The auditor's own workbook shows the full message, quoting what was typed.
+    assert [{**i.to_dict(), "message": i.message} for i in result.issues] == [
         {"severity": r[0], "code": r[1], "message": r[2], "location": r[3]} for r in issues[1:]
     ]
     unknown = next(r for r in issues if r[1] == "unknown-answer")

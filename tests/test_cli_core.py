@@ -163,3 +163,22 @@ def test_python_dash_m_works() -> None:
     out = subprocess.run([sys.executable, "-m", "audit_cli", "--help"], capture_output=True, text=True,
                          env={**os.environ, "COLUMNS": "120"})
     assert out.returncode == 0 and "score" in out.stdout
+
+
+def test_case_text_quoted_in_errors_stays_out_of_shared_outputs(folder: Path) -> None:
+    """The terminal shows what was typed (SPEC 4's example); results.json and the board workbook withhold it."""
+    import zipfile
+
+    write_json(folder / "leak.json", {"case": {"ref": "L-1", "lacked": "Zelda Quarrington said yes", "closed": "Zelda's day"},
+                                      "answers": {"Q1": "Yes - Zelda Quarrington wants to stay home", "Q2": "yes"}})
+    res = invoke("score", folder, "-t", BASE_TEMPLATE, "-o", "out")
+    assert res.exit_code == 1
+    assert "cases/leak.json: answers.Q1: error: 'Yes - Zelda Quarrington wants to stay h…' is not an answer for Q1" in res.stderr
+    assert "cases/leak.json: case.lacked: error: Lacked capacity: 'Zelda Quarrington said yes' is not one of" in res.stderr
+    results = Path("out/results.json").read_text(encoding="utf-8")
+    assert "Zelda" not in results
+    assert "this value is not an answer for Q1 (Yes, Partly, No, Not applicable, Unable to determine)" in results
+    with zipfile.ZipFile("out/aggregate.xlsx") as zf:
+        assert not any("Zelda" in zf.read(n).decode("utf-8", "replace") for n in zf.namelist())
+    res = invoke("validate", folder / "leak.json", "-t", BASE_TEMPLATE)
+    assert "'Yes - Zelda Quarrington wants to stay h…' is not an answer for Q1" in res.stdout

@@ -91,7 +91,7 @@ def test_score_writes_junit_with_every_outcome(folder: Path) -> None:
     assert e.find("failure") is None and e.find("error") is None
     err = e.find("system-err")
     assert err is not None and err.text is not None
-    assert err.text.startswith("cases/d.json: answers.Q2: error: 'Maybe' is not an answer for Q2")
+    assert err.text.startswith("cases/d.json: answers.Q2: error: this value is not an answer for Q2")
     skipped = tcs["N-1"].find("skipped")
     assert skipped is not None and skipped.get("message") == "not rated: no criterion with a weight was scored"
     error = tcs["cases/f.json"].find("error")

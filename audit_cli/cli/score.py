@@ -106,7 +106,7 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
 
         write_board_docx(tpl, doc, s.docx, suppress_small=s.suppress_small)
 
-    print_findings(doc, s.verbose, s.quiet)
+    print_findings(doc, s.verbose, s.quiet, report.error_lines)
     if s.format == "json":
         dump(doc, sys.stdout)
         sys.stdout.flush()
@@ -149,20 +149,28 @@ def progress_bar(enabled: bool) -> Iterator[Any]:
         yield update
 
 
-def print_findings(doc: dict[str, Any], verbose: bool, quiet: bool) -> None:
-    """One line per rejected file and per error (warnings with --verbose), on stderr."""
+def print_findings(doc: dict[str, Any], verbose: bool, quiet: bool, error_lines: list[str]) -> None:
+    """One line per rejected file and per error (warnings too with --verbose), on stderr.
+
+    Errors come from the run itself, so they show the value an auditor typed (``'Maybe' is
+    not an answer…``), which results.json withholds."""
     from ..model import Issue
 
     for rec in doc["inputs"]:
         if rec["status"] == "rejected":
             err(f"{rec['path']}: rejected: {rec['error']}")
-        for i in rec.get("issues", []):
-            if i["severity"] == "error" or verbose:
-                err(Issue(**i).line(rec["path"]))
+    for line in error_lines:
+        err(line)
     warnings = 0
+    for rec in doc["inputs"]:
+        for i in rec.get("issues", []):
+            if i["severity"] == "warning" and verbose:
+                err(Issue(**i).line(rec["path"]))
     for case in doc["cases"]:
         for i in case["issues"]:
-            if i["severity"] == "error" or verbose:
+            if i["severity"] != "warning":
+                continue
+            if verbose:
                 err(Issue(**i).line(case["source"]))
             else:
                 warnings += 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,7 +29,15 @@ def validate(
         from ..writers.results_json import dumps
 
         tpl = load_template(template)
-        report = run_audit(paths, tpl, RunOptions())
+        case_problems: list[dict[str, Any]] = []
+
+        def collect(case: Any, result: Any) -> None:
+            # The full messages, quoting what was typed: validate writes nothing, it only tells.
+            for i in result.issues:
+                case_problems.append({"path": result.source, "case": result.id, "severity": i.severity,
+                                      "code": i.code, "message": i.message, "location": i.location})
+
+        report = run_audit(paths, tpl, RunOptions(), on_case=collect)
         problems = []
         for rec in report.inputs:
             if rec.status == "rejected":
@@ -37,10 +45,8 @@ def validate(
             elif rec.status == "skipped":
                 problems.append({"path": rec.path, "severity": "warning", "code": "skipped", "message": rec.note, "location": None})
             for i in rec.issues:
-                problems.append({"path": rec.path, **i.to_dict()})
-        for case in report.cases:
-            for i in case["issues"]:
-                problems.append({"path": case["source"], "case": case["id"], **i})
+                problems.append({"path": rec.path, **i.to_dict(), "message": i.message})
+        problems += case_problems
         if format is OutputFormat.json:
             typer.echo(dumps({"files": len(report.inputs), "cases": len(report.cases), "problems": problems}), nl=False)
         else:

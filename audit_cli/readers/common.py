@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Answer, Case, CaseField, Criterion, Issue, Severity, Template
-from ..values import AnswerMatcher, ValueProblem, is_blank, norm_answer, norm_key, parse_field, shorten, text_of
+from ..values import AnswerMatcher, ValueProblem, is_blank, norm_answer, norm_key, parse_field, quoted, text_of
 
 
 class TemplateIndex:
@@ -75,8 +75,10 @@ class CaseBuilder:
 
     # ------------------------------------------------------------------ issues
 
-    def issue(self, severity: Severity, code: str, message: str, location: str | None = None) -> None:
-        self.issues.append(Issue(severity, code, message, location))
+    def issue(self, severity: Severity, code: str, message: str, location: str | None = None,
+              quote: str | None = None) -> None:
+        """``quote``: the case text the message quotes, withheld from shared outputs."""
+        self.issues.append(Issue(severity, code, message, location, quote))
 
     @property
     def has_errors(self) -> bool:
@@ -92,8 +94,10 @@ class CaseBuilder:
             parsed = parse_field(fld, value)
         except ValueProblem as exc:
             # Never quote a personal field's value: messages reach results.json.
-            msg = f"{fld.label}: value is not valid for a {fld.type} field" if fld.personal else f"{fld.label}: {exc}"
-            self.issue("error", "bad-field-value", msg, location)
+            if fld.personal:
+                self.issue("error", "bad-field-value", f"{fld.label}: value is not valid for a {fld.type} field", location)
+            else:
+                self.issue("error", "bad-field-value", f"{fld.label}: {exc}", location, exc.quote)
             return
         if is_blank(parsed):
             return
@@ -155,8 +159,9 @@ class CaseBuilder:
             self.issue(
                 "error",
                 "unknown-answer",
-                f"{shorten(text)!r} is not an answer for {criterion_id} ({matcher.choices_text()})",
+                f"{quoted(text)} is not an answer for {criterion_id} ({matcher.choices_text()})",
                 location,
+                quoted(text),
             )
             self._store(criterion_id, Answer(None, text, ev, co, location))
             return

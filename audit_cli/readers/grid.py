@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from ..model import CaseField, Criterion, ScaleOption
-from ..values import is_blank, norm_answer, norm_key, shorten, text_of
+from ..values import is_blank, norm_answer, norm_key, quoted, shorten, text_of
 from .common import CaseBuilder, TemplateIndex
 
 Locate = Callable[[int, int], str]  # (row number, 0-based column) -> "Audit!C7" / "table 2, row 5"
@@ -112,8 +112,9 @@ def read_answer_cell(b: CaseBuilder, crit_id: str, value: Any, location: str, ev
             ticked = [label for on, label in boxes if on]
             if len(ticked) > 1:
                 names = [(o.label if (o := matcher.match(t)) else shorten(t, 20)) for t in ticked]
-                b.issue("error", "multiple-marks", f"{crit_id}: {len(ticked)} options are marked ({', '.join(names)})",
-                        location)
+                listed = ", ".join(names)
+                b.issue("error", "multiple-marks", f"{crit_id}: {len(ticked)} options are marked ({listed})",
+                        location, None if all(matcher.match(t) for t in ticked) else listed)
                 b.set_unreadable(crit_id, "; ".join(names), location, evidence, comment)
             else:
                 b.set_answer(crit_id, ticked[0] if ticked else None, location, evidence, comment)
@@ -360,10 +361,11 @@ def _read_row(t: AnswerTable, grid: Grid, row: Row, b: CaseBuilder) -> bool:
     if crit is None:
         if _holds_answer(t, row) and not _has_field_label(row, b.index):
             ident = c.get(t.id_col)
-            what = f"{shorten(text_of(ident), 20)!r} is not a criterion of {b.template.id}" if not is_blank(ident) \
+            quote = quoted(text_of(ident), 20) if not is_blank(ident) else None
+            what = f"{quote} is not a criterion of {b.template.id}" if quote \
                 else "its question matches no criterion of " + b.template.id
             b.issue("warning", "unknown-criterion", f"this row has an answer but {what}; it is ignored",
-                    grid.at(row, t.left))
+                    grid.at(row, t.left), quote)
         return False
     evidence, comment = c.get(t.evidence_col), c.get(t.comment_col)
     if t.option_cols:
@@ -393,9 +395,9 @@ def _read_marks(t: AnswerTable, grid: Grid, row: Row, crit: Criterion, b: CaseBu
             continue
         mark = mark_of(value)
         if mark is None:
-            b.issue("error", "unknown-mark",
-                    f"{shorten(text_of(value), 20)!r} in the {header} column is not a mark for {crit.id} (use x, ✓ or Y)",
-                    grid.at(row, col))
+            quote = quoted(text_of(value), 20)
+            b.issue("error", "unknown-mark", f"{quote} in the {header} column is not a mark for {crit.id} (use x, ✓ or Y)",
+                    grid.at(row, col), quote)
             bad = True
         elif mark and all(o.value != option.value for _, o in marked):
             marked.append((col, option))
