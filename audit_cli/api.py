@@ -314,11 +314,11 @@ def _pooled(files: list[Path], template: Template, options: RunOptions, jobs: in
         with _pool(jobs, template, options) as pool:
             window: deque[Any] = deque()
             while pos < len(chunks):
-                while len(window) < jobs * 3 and pos + len(window) < len(chunks):
-                    window.append(pool.submit(_work_chunk, chunks[pos + len(window)]))
                 try:
+                    while len(window) < jobs * 3 and pos + len(window) < len(chunks):
+                        window.append(pool.submit(_work_chunk, chunks[pos + len(window)]))
                     done = window[0].result()
-                except BrokenProcessPool:
+                except BrokenProcessPool:  # from result(), or from submit() once a worker has died
                     broken = True
                     break
                 window.popleft()

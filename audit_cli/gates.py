@@ -6,22 +6,25 @@ dimension or item is a usage error), evaluated on the aggregate after.
 
 from __future__ import annotations
 
-import operator
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import UsageError
-from .model import Template
+from .model import SCORE_EPSILON, Template
 
+#: Scores are sums of floating-point fractions: 2/10 + 7/10 of two equal weights is 44.99999999999999,
+#: not 45. Comparisons allow for that much and no more, as ``Template.band_for`` does.
+EPS = SCORE_EPSILON
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge,
-    ">": operator.gt,
-    "<=": operator.le,
-    "<": operator.lt,
-    "==": operator.eq,
+    ">=": lambda v, t: v >= t - EPS,
+    ">": lambda v, t: v > t + EPS,
+    "<=": lambda v, t: v <= t + EPS,
+    "<": lambda v, t: v < t - EPS,
+    "==": lambda v, t: abs(v - t) <= EPS,
 }
-_GATE = re.compile(r"^\s*(?P<metric>[^<>=]+?)\s*(?P<op>>=|<=|==|>|<)\s*(?P<value>-?\d+(?:\.\d+)?)\s*$")
+_GATE = re.compile(
+    r"^\s*(?P<metric>[^<>=]+?)\s*(?P<op>>=|<=|==|>|<)\s*(?P<value>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*$")
 SIMPLE_METRICS = ("mean", "critical_failures", "rejected")
 
 
@@ -88,7 +91,8 @@ def parse_gate(text: str, template: Template) -> Gate:
 
 
 def fail_under_gate(pct: float) -> str:
-    return f"mean >= {pct:g}"
+    """``--fail-under PCT`` as the gate ``mean >= PCT``, with PCT exactly as given (75, 73.80953)."""
+    return f"mean >= {int(pct) if float(pct).is_integer() else repr(float(pct))}"
 
 
 def evaluate_gates(gates: list[Gate], doc: dict[str, Any]) -> list[dict[str, Any]]:

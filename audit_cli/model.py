@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+#: how far a computed score may sit below a band's minimum (or a gate's threshold) from
+#: floating-point rounding alone and still reach it
+SCORE_EPSILON = 1e-9
 #: stands in shared outputs for the case text an issue quotes
 WITHHELD = "this value"
 Status = Literal["scored", "excluded", "unanswered", "not_applicable"]
@@ -174,7 +177,7 @@ class Template:
         if score is None:
             return None
         for b in self.bands:
-            if score >= b.min:
+            if score >= b.min - SCORE_EPSILON:
                 return b.label
         return None
 

@@ -19,6 +19,15 @@ _RESERVED = {
 MAX_NAME = 100
 
 
+def _file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
 def safe_name(case_id: str, used: set[str] | None = None) -> str:
     """A file-name stem from a case id: only ``A-Za-z0-9._-``, no leading dot, no Windows
     reserved name, bounded length, and unique (case-insensitively) among ``used``."""
@@ -56,6 +65,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; outputs get the user's usual permissions
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -11,6 +11,7 @@ reads them back, in order, each time a writer iterates. Without an output folder
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterator
@@ -43,11 +44,8 @@ class CaseStore:
             assert self._list is not None
             yield from self._list
             return
-        self._file.flush()
-        with open(self._file.fileno(), "rb", closefd=False) as fh:  # an independent read position
-            fh.seek(0)
-            for line in fh:
-                yield json.loads(line)
+        for line in self._raw_lines():
+            yield json.loads(line)
 
     def lines(self) -> Iterator[str]:
         """Each case as one line of compact JSON, exactly as stored: results.json copies them
@@ -57,11 +55,24 @@ class CaseStore:
             for case in self._list:
                 yield json.dumps(case, ensure_ascii=False, allow_nan=False)
             return
+        for line in self._raw_lines():
+            yield line.decode("utf-8")
+
+    def _raw_lines(self, block: int = 1 << 20) -> Iterator[bytes]:
+        """The stored lines, read with ``os.pread`` at a position of this iteration's own, so
+        two iterations at once (or an append in between) never disturb each other."""
+        assert self._file is not None
         self._file.flush()
-        with open(self._file.fileno(), "rb", closefd=False) as fh:
-            fh.seek(0)
-            for line in fh:
-                yield line.decode("utf-8").rstrip("\n")
+        fd, offset, rest = self._file.fileno(), 0, b""
+        while True:
+            chunk = os.pread(fd, block, offset)
+            if not chunk:
+                break
+            offset += len(chunk)
+            *lines, rest = (rest + chunk).split(b"\n")
+            yield from lines
+        if rest:
+            yield rest
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (CaseStore, list)):

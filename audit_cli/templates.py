@@ -117,6 +117,9 @@ def _semantic_problems(doc: dict[str, Any]) -> Iterator[str]:
         yield from _dupes([(pointer("scales", sid, "options", i, "value"), o["value"]) for i, o in enumerate(opts)], "option value")
         if not any(o["points"] is not None for o in opts):
             yield f"{pointer('scales', sid, 'options')}: scale {sid!r} has no option with numeric points"
+        elif max(o["points"] for o in opts if o["points"] is not None) <= 0:
+            yield (f"{pointer('scales', sid, 'options')}: scale {sid!r} needs an option with points above 0 "
+                   "(attainment is points divided by the scale's largest)")
         spellings: list[tuple[str, str]] = []
         for i, o in enumerate(opts):
             words = {norm_answer(o["value"]), norm_answer(o["label"])}

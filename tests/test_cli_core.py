@@ -182,3 +182,30 @@ def test_case_text_quoted_in_errors_stays_out_of_shared_outputs(folder: Path) ->
         assert not any("Zelda" in zf.read(n).decode("utf-8", "replace") for n in zf.namelist())
     res = invoke("validate", folder / "leak.json", "-t", BASE_TEMPLATE)
     assert "'Yes - Zelda Quarrington wants to stay h…' is not an answer for Q1" in res.stdout
+
+
+def test_missing_input_or_unwritable_report_path_is_a_usage_error(folder: Path) -> None:
+    res = invoke("score", folder / "nope", "-t", BASE_TEMPLATE, "-o", "out")
+    assert res.exit_code == 2 and "no such file or folder" in res.stderr
+    res = invoke("score", folder, "-t", BASE_TEMPLATE, "-o", "out", "--docx", "no/such/folder/board.docx")
+    assert res.exit_code == 2 and "does not exist or cannot be written to" in res.stderr
+    res = invoke("score", folder, "-t", BASE_TEMPLATE, "-o", "out", "--junit", "no/such/junit.xml")
+    assert res.exit_code == 2
+    assert not Path("out").exists()
+
+
+def test_fail_under_keeps_its_exact_threshold(folder: Path) -> None:
+    res = invoke("score", folder, "-t", BASE_TEMPLATE, "-o", "out", "--fail-under", "87.50001")
+    assert res.exit_code == 1 and "gate failed: mean >= 87.50001" in res.stderr
+    assert invoke("score", folder, "-t", BASE_TEMPLATE, "-o", "out", "--fail-under", "1e-5").exit_code == 0
+
+
+def test_outputs_get_the_users_usual_permissions(folder: Path) -> None:
+    import os
+    import stat
+
+    assert invoke("score", folder, "-t", BASE_TEMPLATE, "-o", "out").exit_code == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    for p in (Path("out/results.json"), Path("out/aggregate.xlsx")):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask

@@ -92,3 +92,40 @@ def test_a_worker_that_dies_loses_only_its_file(corpus: Path, monkeypatch: pytes
 def test_on_case_needs_one_job(corpus: Path) -> None:
     with pytest.raises(ValueError, match="jobs=1"):
         run_audit([corpus], load_template("msp-core"), RunOptions(jobs=2), on_case=lambda c, r: None)
+
+
+def test_a_worker_dying_while_chunks_are_queued(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow consumer lets the pool break between results, when the next chunk is submitted."""
+    import time
+
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("needs the fork start method")
+    (corpus / "north" / "0050-killer.json").write_text(json.dumps({"case": {"case_ref": "K-1"}}), encoding="utf-8")
+    real = api.process_file
+
+    def deadly(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if path.name == "0050-killer.json":
+            os._exit(9)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(api, "process_file", deadly)
+    report = run_audit([corpus], load_template("msp-core"), RunOptions(jobs=2),
+                       on_progress=lambda r, n, t: time.sleep(0.05))
+    statuses = {i.path.rsplit("/", 1)[-1]: i.status for i in report.inputs}
+    assert statuses["0050-killer.json"] == "rejected"
+    assert sum(1 for s in statuses.values() if s == "read") == len(statuses) - 2  # the killer and broken.xlsx
+
+
+def test_case_store_can_be_read_twice_at_once(tmp_path: Path) -> None:
+    from audit_cli.store import CaseStore
+
+    store = CaseStore(tmp_path)
+    for n in range(50):
+        store.append({"id": f"C-{n}", "text": "x" * n})
+    outer = []
+    for a in store:
+        outer.append(a["id"])
+        if a["id"] == "C-3":
+            assert [b["id"] for b in store][:5] == ["C-0", "C-1", "C-2", "C-3", "C-4"]
+    assert outer == [f"C-{n}" for n in range(50)] and len(store) == 50
+    assert list(tmp_path.iterdir()) == []  # anonymous: nothing visible in the folder

@@ -61,3 +61,19 @@ def test_scoring_case(path: Path) -> None:
     ), codes
     for cid in exp.get("flagged", []):
         assert result.criteria[cid].flagged
+
+
+def test_a_score_on_a_band_edge_reaches_it_despite_float_rounding() -> None:
+    """2/10 and 7/10 on two equal weights is 45 exactly, though the floats sum to 44.99999999999999."""
+    doc = base_template_doc()
+    doc["scales"]["ten"] = {"options": [{"value": str(n), "label": str(n), "points": n} for n in range(11)]}
+    doc["sections"] = [{"id": "s", "title": "S", "criteria": [
+        {"id": "T1", "text": "One?", "scale": "ten", "weight": 1},
+        {"id": "T2", "text": "Two?", "scale": "ten", "weight": 1}]}]
+    doc["scoring"]["bands"] = [{"label": "Pass", "min": 45}, {"label": "Fail", "min": 0}]
+    doc["scoring"]["critical_cap"] = None
+    template = template_from_dict(doc, "ten")
+    data = json.dumps({"case": {"ref": "E"}, "answers": {"T1": "2", "T2": "7"}}).encode()
+    result = score_case(template, read(data, template, "e.json").cases[0])
+    assert result.score == pytest.approx(45.0, abs=1e-12)
+    assert result.rating == "Pass"

@@ -49,6 +49,8 @@ RULES: list[tuple[str, Mutation, str]] = [
      "/scoring/critical_cap: 'Poor' is not a band label"),
     ("scale without numeric points", lambda d: d["scales"].update(nn={"options": [{"value": "a", "label": "A", "points": None}]}),
      "/scales/nn/options: scale 'nn' has no option with numeric points"),
+    ("scale whose largest points are 0", lambda d: d["scales"].update(zero={"options": [{"value": "a", "label": "A", "points": 0}]}),
+     "/scales/zero/options: scale 'zero' needs an option with points above 0"),
     ("negative weight", lambda d: crit(d, "Q1").update(weight=-1), "/sections/0/criteria/0/weight: -1 is less than the minimum of 0"),
     ("judgement not a band label", lambda d: d["case_fields"].append({"id": "overall", "label": "Overall", "type": "choice", "role": "judgement", "choices": ["Great"]}),
      "/case_fields/6/choices/0: judgement choice 'Great' is not a band label"),

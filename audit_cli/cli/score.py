@@ -67,6 +67,9 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
         raise UsageError(f"--format {s.format!r}: choose table, json or markdown")
     if not s.paths:
         raise UsageError("no case files or folders given (for example: msp-audit score samples/)")
+    missing = [str(p) for p in s.paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
     tpl = load_template(s.template)
     gate_texts = list(s.gates)
     if s.fail_under is not None:
@@ -76,6 +79,9 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
     for option, path in (("--junit", s.junit), ("--docx", s.docx)):
         if path is not None and path.is_dir():
             raise UsageError(f"{option} {path} is a folder; name the file to write")
+        parent = path.resolve().parent if path is not None else None
+        if parent is not None and not (parent.is_dir() and os.access(parent, os.W_OK)):
+            raise UsageError(f"{option} {path}: the folder {parent} does not exist or cannot be written to")
     if s.config is not None and s.verbose:
         err(f"settings from {s.config}")
 
@@ -92,7 +98,11 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
     options = RunOptions(out_dir=s.out, label=s.label, pseudonymise_key=key, jobs=s.jobs or os.cpu_count() or 1,
                          case_writer=sink)
     with progress_bar(enabled=not s.quiet and s.format != "json") as on_progress:
-        report = run_audit(s.paths, tpl, options, on_progress=on_progress)
+        try:
+            report = run_audit(s.paths, tpl, options, on_progress=on_progress)
+        finally:
+            if sink is not None:
+                sink.cleanup()
     doc: dict[str, Any] = report.to_dict(stream=True)
     doc["gates"] = evaluate_gates(gates, doc)
     write_results(doc, s.out)

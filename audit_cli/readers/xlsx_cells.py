@@ -259,6 +259,8 @@ def read_workbook(data: bytes, max_cells: int = 2_000_000) -> list[Sheet]:
                 kind, path = rels.get(rid or "", ("", ""))
                 if kind != "worksheet" or path not in zf.NameToInfo:
                     continue
+                if s.get("state") in ("hidden", "veryHidden"):
+                    continue  # lookup lists behind dropdowns, not something an auditor filled in
                 name = s.get("name", "Sheet")
                 with zf.open(path) as fh:
                     rows = sorted(_sheet_rows(fh, strings, dates, date1904, budget, name), key=lambda r: r[0])

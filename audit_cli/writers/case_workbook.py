@@ -85,6 +85,14 @@ class CaseWorkbooks:
         self.written.append(final)
         return final
 
+    def cleanup(self) -> None:
+        """Remove drafts a run could not place (a worker that died while writing one)."""
+        folder = inside(self.out_dir, self.folder)
+        if folder.is_dir():
+            for p in folder.iterdir():
+                if p.name.startswith((".pending-", "..pending-")) and p.is_file():
+                    p.unlink(missing_ok=True)
+
     def __call__(self, case: Case, result: CaseResult) -> None:
         self.place(self.draft(case, result, f"{os.getpid()}-{len(self.written)}"), result.id)
 
