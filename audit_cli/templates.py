@@ -23,7 +23,7 @@ from .model import (
     Template,
 )
 from .resources import data_dir, validator
-from .values import norm_answer
+from .values import ValueProblem, norm_answer, parse_boolean, parse_date, parse_number
 
 DEFAULT_TEMPLATE = "msp-core"
 
@@ -218,11 +218,49 @@ def _condition_problems(cond: dict[str, Any], base: tuple[Any, ...], fields: dic
     if "contains" in cond and f["type"] != "multichoice":
         yield f"{pointer(*base, 'contains')}: 'contains' needs a multichoice field; {name!r} is {f['type']}"
     choices = {c.casefold() for c in f.get("choices", [])}
+    if f["type"] == "multichoice" and ("equals" in cond or "in" in cond):
+        op = "equals" if "equals" in cond else "in"
+        yield f"{pointer(*base, op)}: {name!r} is multichoice: use 'contains' (one value) or 'any' of several"
     if choices:
         wanted = cond.get("in", [cond[k] for k in ("equals", "contains") if k in cond])
         for v in wanted:
             if str(v).casefold() not in choices:
                 yield f"{pointer(*base)}: {v!r} is not one of {name!r}'s choices"
+    for v in cond.get("in", [cond[k] for k in ("equals", "contains") if k in cond]):
+        try:
+            _typed_condition_value(f["type"], v)
+        except ValueProblem:
+            yield f"{pointer(*base)}: {v!r} is not a {f['type']} value for {name!r}"
+
+
+def _typed_condition_value(kind: str, value: Any) -> Any:
+    """A condition's value as the field's values are stored (yes/no fields as true/false, dates
+    as yyyy-mm-dd), so ``equals: "yes"`` and ``equals: "03/02/2026"`` mean what they say."""
+    if kind == "boolean":
+        return parse_boolean(value)
+    if kind == "date":
+        return parse_date(value)
+    if kind == "number":
+        return parse_number(value)
+    return value
+
+
+def _typed_condition(cond: Any, fields: dict[str, CaseField]) -> Any:
+    if not isinstance(cond, dict):
+        return cond
+    if "all" in cond or "any" in cond:
+        key = "all" if "all" in cond else "any"
+        return {key: [_typed_condition(c, fields) for c in cond[key]]}
+    if "not" in cond:
+        return {"not": _typed_condition(cond["not"], fields)}
+    kind = fields[cond["field"]].type
+    out = dict(cond)
+    for op in ("equals", "contains"):
+        if op in out:
+            out[op] = _typed_condition_value(kind, out[op])
+    if "in" in out:
+        out["in"] = [_typed_condition_value(kind, v) for v in out["in"]]
+    return out
 
 
 def _build(doc: dict[str, Any], source: str) -> Template:
@@ -280,7 +318,7 @@ def _build(doc: dict[str, Any], source: str) -> Template:
                     critical=bool(c.get("critical", False)),
                     guidance=c.get("guidance"),
                     map={k: tuple(v) for k, v in c.get("map", {}).items()},
-                    applies_if=c.get("applies_if"),
+                    applies_if=_typed_condition(c.get("applies_if"), {f.id: f for f in fields}),
                 )
                 for c in s["criteria"]
             ),
