@@ -116,8 +116,6 @@ def score_case(template: Template, case: Case) -> CaseResult:
     if rating is not None and critical_failures and template.critical_cap is not None:
         if template.band_rank(template.critical_cap) > template.band_rank(rating):
             rating = template.critical_cap
-    if score is not None and rating is None:
-        issues.append(Issue("warning", "below-bands", "the score is below every band's minimum; no rating", None))
     judgement = None
     if template.judgement is not None:
         j = case.fields.get(template.judgement.id)

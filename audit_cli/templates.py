@@ -196,6 +196,11 @@ def _semantic_problems(doc: dict[str, Any]) -> Iterator[str]:
     # scoring
     yield from _dupes([(pointer("scoring", "bands", i, "label"), b["label"]) for i, b in enumerate(bands)], "band label")
     yield from _dupes([(pointer("scoring", "bands", i, "min"), str(float(b["min"]))) for i, b in enumerate(bands)], "band min")
+    lowest = min(bands, key=lambda b: b["min"])
+    if lowest["min"] > 0:
+        i = bands.index(lowest)
+        yield (f"{pointer('scoring', 'bands', i, 'min')}: the lowest band ({lowest['label']!r}) must start at 0 "
+               "so that every score has a rating")
     cap = doc["scoring"].get("critical_cap")
     if cap is not None and cap not in band_labels:
         yield f"{pointer('scoring', 'critical_cap')}: {cap!r} is not a band label ({', '.join(band_labels)})"

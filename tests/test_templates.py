@@ -55,6 +55,8 @@ RULES: list[tuple[str, Mutation, str]] = [
      "/sections/1/criteria/2/applies_if/equals: 'types' is multichoice: use 'contains'"),
     ("condition value of the wrong type", lambda d: crit(d, "Q5").update(applies_if={"field": "closed", "equals": "soon"}),
      "/sections/1/criteria/2/applies_if: 'soon' is not a date value for 'closed'"),
+    ("a score with no band", lambda d: d["scoring"]["bands"][3].update(min=10),
+     "/scoring/bands/3/min: the lowest band ('Inadequate') must start at 0 so that every score has a rating"),
     ("negative weight", lambda d: crit(d, "Q1").update(weight=-1), "/sections/0/criteria/0/weight: -1 is less than the minimum of 0"),
     ("judgement not a band label", lambda d: d["case_fields"].append({"id": "overall", "label": "Overall", "type": "choice", "role": "judgement", "choices": ["Great"]}),
      "/case_fields/6/choices/0: judgement choice 'Great' is not a band label"),
