@@ -422,6 +422,17 @@ def add_text_control(paragraph: Any, text: str, placeholder: bool = False) -> No
     paragraph._p.append(parse_xml(xml))
 
 
+def add_date_control(paragraph: Any, shown: str, full_date: str, date_format: str = "d MMMM yyyy") -> None:
+    """A date-picker content control (``w:date`` with ``w:fullDate``) showing ``shown`` in its own format."""
+    from docx.oxml import parse_xml
+
+    xml = (f'<w:sdt xmlns:w="{W_NS}"><w:sdtPr><w:id w:val="3"/><w:date w:fullDate="{full_date}">'
+           f'<w:dateFormat w:val="{date_format}"/><w:lid w:val="en-GB"/><w:storeMappedDataAs w:val="dateTime"/>'
+           '<w:calendar w:val="gregorian"/></w:date></w:sdtPr>'
+           f'<w:sdtContent><w:r><w:t xml:space="preserve">{shown}</w:t></w:r></w:sdtContent></w:sdt>')
+    paragraph._p.append(parse_xml(xml))
+
+
 def _fill_row(table: Any, values: list[Any]) -> Any:
     cells = table.add_row().cells
     for cell, v in zip(cells, values):

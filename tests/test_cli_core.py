@@ -187,11 +187,13 @@ def test_case_text_quoted_in_errors_stays_out_of_shared_outputs(folder: Path) ->
 def test_missing_input_or_unwritable_report_path_is_a_usage_error(folder: Path) -> None:
     res = invoke("score", folder / "nope", "-t", BASE_TEMPLATE, "-o", "out")
     assert res.exit_code == 2 and "no such file or folder" in res.stderr
-    res = invoke("score", folder, "-t", BASE_TEMPLATE, "-o", "out", "--docx", "no/such/folder/board.docx")
-    assert res.exit_code == 2 and "does not exist or cannot be written to" in res.stderr
-    res = invoke("score", folder, "-t", BASE_TEMPLATE, "-o", "out", "--junit", "no/such/junit.xml")
-    assert res.exit_code == 2
     assert not Path("out").exists()
+    res = invoke("score", folder, "-t", BASE_TEMPLATE, "-o", "out", "--docx", "no/such/folder/board.docx")
+    assert res.exit_code == 0  # missing folders are created
+    Path("afile").write_text("x", encoding="utf-8")
+    res = invoke("score", folder, "-t", BASE_TEMPLATE, "-o", "out2", "--junit", "afile/junit.xml")
+    assert res.exit_code == 2 and "its folder cannot be created or written to" in res.stderr
+    assert not Path("out2").exists()
 
 
 def test_fail_under_keeps_its_exact_threshold(folder: Path) -> None:

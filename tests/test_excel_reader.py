@@ -479,3 +479,353 @@ def test_details_box_beside_the_answer_table_on_the_same_rows(tmp_path: Path) ->
     assert case.fields == {"case_ref": "BX-1", "team": "West"}
     assert case.field_locations == {"case_ref": "Audit!F1", "team": "Audit!F2"}
     assert case.answers["A2"].location == "Audit!C3"
+
+
+# --------------------------------------------------------------------------- body rows are not headers
+
+
+ALL_IDS = list(msp_template().criteria)
+
+
+def _score(case: Case) -> tuple[float | None, str | None, list[str]]:
+    result = score_case(msp_template(), case)
+    return result.score, result.rating, result.critical_failures
+
+
+def test_answer_rows_holding_option_words_do_not_start_a_new_table(tmp_path: Path) -> None:
+    """``ID | Question | Answer | RAG``: a body row holding ``Yes`` and ``Green`` (two words of one option) is not
+    a two-row option header, and a row answered ``No`` (also a number-column header word) does not start a table."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Audit"
+    ws.append(["Case reference", "C-1601"])
+    ws.append(["ID", "Question", "Answer", "RAG"])
+    for cid in ALL_IDS:
+        answer = "No" if cid == "A3" else "Yes"
+        ws.append([cid, question(cid), answer, "Red" if answer == "No" else "Green"])
+    wb.save(tmp_path / "rag.xlsx")
+    case = only_case(tmp_path / "rag.xlsx")
+    assert values(case) == {cid: ("no" if cid == "A3" else "yes") for cid in ALL_IDS}
+    assert case.answers["A1"].location == "Audit!C3"
+    assert case.answers["A3"].location == "Audit!C5"
+    assert case.answers["F3"].location == f"Audit!C{len(ALL_IDS) + 2}"
+    assert case.issues == []
+    score, rating, critical = _score(case)
+    assert round(score or 0, 1) == 95.6
+    assert (rating, critical) == ("Outstanding", [])
+
+
+def test_no_answer_followed_by_rag_and_na_comment_rows(tmp_path: Path) -> None:
+    """A1 answered ``No`` then A2 ``Yes`` with ``N/A`` in its comment, ``Y`` in an initials column, RAG words:
+    none of these rows is a header."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Audit"
+    ws.append(["Case reference", "C-3001"])
+    ws.append([])
+    ws.append(["ID", "Question", "Initials", "Answer", "RAG", "Evidence", "Comment"])
+    typed = {"A1": "No", "A2": "Yes", "A3": "Partly", "A4": "No", "A5": "N/A"}
+    rag = {"Yes": "Green", "Partly": "Amber", "No": "Red", "N/A": None}
+    for cid in ALL_IDS:
+        answer = typed.get(cid, "Yes")
+        ws.append([cid, question(cid), "Y", answer, rag[answer], "seen", "N/A" if cid == "A2" else None])
+    wb.save(tmp_path / "mixed.xlsx")
+    case = only_case(tmp_path / "mixed.xlsx")
+    expected = {"A1": "no", "A2": "yes", "A3": "partly", "A4": "no", "A5": "na"}
+    assert values(case) == {cid: expected.get(cid, "yes") for cid in ALL_IDS}
+    assert case.answers["A1"].location == "Audit!D4"
+    assert case.answers["A2"].location == "Audit!D5"
+    assert (case.answers["A2"].evidence, case.answers["A2"].comment) == ("seen", "N/A")
+    assert case.issues == []
+    assert _score(case)[2] == ["A1"]
+
+
+def test_number_column_of_numbers_and_blanks_matches_rows_by_question_text(tmp_path: Path) -> None:
+    """``No. | Audit question | Rating | Notes`` with numbers (or nothing) in the number column, curly
+    apostrophes and doubled spaces in the question, answers ``No``: every row matched by its question."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Audit"
+    ws.append(["Case reference", "C-1501"])
+    ws.append([])
+    ws.append(["No.", "Audit question", "Rating", "Notes"])
+    options = ["Yes", "Partly", "No"]
+    for k, cid in enumerate(ALL_IDS):
+        text = question(cid).replace("'", "\u2019").replace(" ", "  ", 1) + " "
+        ws.append([None if k % 3 == 0 else f"{k + 1}.", text, options[k % 3], "n"])
+    ws.append([29, "Was the case closed with the adult\u2019s agreement?", "Yes"])
+    wb.save(tmp_path / "qtext.xlsx")
+    case = only_case(tmp_path / "qtext.xlsx")
+    assert values(case) == {cid: options[k % 3].lower() for k, cid in enumerate(ALL_IDS)}
+    assert case.answers["A3"].location == "Audit!C6"
+    assert case.answers["A3"].comment == "n"
+    last = len(ALL_IDS) + 4
+    assert [(i.severity, i.code, i.location) for i in case.issues] == [("warning", "unknown-criterion", f"Audit!A{last}")]
+
+
+def test_the_tools_own_excel_form_filled_in_by_hand(tmp_path: Path) -> None:
+    """The blank form ``msp-audit form -f xlsx`` writes, filled in with openpyxl: A1 ``No`` and ``N/A`` in
+    A2's comment must not turn the rows below into a header."""
+    from audit_cli.forms import excel_form
+
+    answers = ["No", "Yes", "Partly", "Yes", "Not applicable", "Yes", "No", "Yes", "Yes", "Yes", "Partly", "Yes",
+               "Yes", "Yes", "Yes", "Yes", "Yes", "Yes", "Yes", "Yes", "Yes", "Yes", "Yes", "Yes", "Yes", "Yes",
+               "Yes", "Unable to determine"]
+    (tmp_path / "blank.xlsx").write_bytes(excel_form(msp_template()))
+    wb = openpyxl.load_workbook(tmp_path / "blank.xlsx")
+    details = {"Case reference": "2026-0002", "Team": "North", "Lacked capacity": "Yes, they lacked capacity",
+               "Auditor's overall judgement": "Good"}
+    for row in wb["Case details"].iter_rows(min_row=2):
+        if row[0].value in details:
+            row[1].value = details[row[0].value]
+    rows: dict[str, int] = {}
+    for row in wb["Audit"].iter_rows(min_row=2):
+        if row[0].value in ALL_IDS:
+            cid = row[0].value
+            rows[cid] = row[0].row
+            row[3].value = answers[len(rows) - 1]
+            row[4].value = "SECRET EVIDENCE"
+            if cid == "A2":
+                row[5].value = "N/A"
+    wb.save(tmp_path / "2026-0002.xlsx")
+    case = only_case(tmp_path / "2026-0002.xlsx")
+    assert case.id == "2026-0002"
+    words = {"No": "no", "Yes": "yes", "Partly": "partly", "Not applicable": "na", "Unable to determine": "unknown"}
+    assert values(case) == {cid: words[a] for cid, a in zip(ALL_IDS, answers)}
+    assert case.answers["A1"].location == f"Audit!D{rows['A1']}"
+    assert case.answers["A2"].comment == "N/A"
+    assert [i for i in case.issues if i.severity == "error"] == []
+    score, rating, critical = _score(case)
+    assert round(score or 0, 1) == 86.7
+    assert (rating, critical) == ("Requires improvement", ["A1"])
+
+
+def test_a_real_header_below_a_table_still_starts_a_new_table(tmp_path: Path) -> None:
+    """Header words, no criterion named: a second table. A row naming a criterion with header-like words is not."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Audit"
+    ws.append(["ID", "Question", "Answer", "Comment"])
+    ws.append(["A1", question("A1"), "No", "N/A"])
+    ws.append(["A2", "Question", "Yes", "No"])  # header words and two options, but it names A2
+    ws.append([])
+    ws.append(["Ref", "Question", "Yes", "Partly", "No", "N/A"])
+    ws.append(["B1", question("B1"), None, None, "x"])
+    wb.save(tmp_path / "two.xlsx")
+    case = only_case(tmp_path / "two.xlsx")
+    assert values(case) == {"A1": "no", "A2": "yes", "B1": "no"}
+    assert case.answers["A2"].location == "Audit!C3"
+    assert case.answers["A2"].comment == "No"
+    assert case.answers["B1"].location == "Audit!E6"
+
+
+def test_two_row_header_needs_option_labels_that_match_no_criterion(tmp_path: Path) -> None:
+    """Under ``ID | Question | Response``, a first body row with two option words is a body row: it names a
+    criterion, and its cells are not all option labels."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Audit"
+    ws.append(["ID", "Question", "Response", "Comments"])
+    ws.append(["A1", question("A1"), "Yes", "No"])
+    ws.append([None, "An extra local question", "Partly", "N/A"])
+    ws.append(["A2", question("A2"), "Partly", "Yes"])
+    wb.save(tmp_path / "first.xlsx")
+    case = only_case(tmp_path / "first.xlsx")
+    assert values(case) == {"A1": "yes", "A2": "partly"}
+    assert (case.answers["A1"].location, case.answers["A1"].comment) == ("Audit!C2", "No")
+    assert [(i.code, i.location) for i in case.issues if i.code != "missing-identifier"] == [
+        ("unknown-criterion", "Audit!A3")
+    ]
+
+
+# --------------------------------------------------------------------------- option columns without an id column
+
+
+def test_option_columns_without_an_id_column_keep_the_no_column(tmp_path: Path) -> None:
+    """``Question | Yes | Partly | No | N/A | Evidence``: ``No`` is an option column of marks, not the criterion
+    column; two marks in a row are an error at the row."""
+    options = ["Yes", "Partly", "No", "N/A"]
+    marks = ["x", "X", "✓", "✔", "☒", "☑", "Y"]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Audit"
+    ws.append(["Case reference", "O-3"])
+    ws.append([])
+    ws.append(["Question", *options, "Evidence"])
+    expected: dict[str, str | None] = {}
+    for k, cid in enumerate(ALL_IDS):
+        row: list[object] = [question(cid), None, None, None, None, f"ev {cid}"]
+        if cid == "A3":
+            row[1] = row[3] = "x"
+            expected[cid] = None
+        else:
+            row[1 + k % 4] = marks[k % len(marks)]
+            expected[cid] = ["yes", "partly", "no", "na"][k % 4]
+        ws.append(row)
+    wb.save(tmp_path / "O-3.xlsx")
+    case = only_case(tmp_path / "O-3.xlsx")
+    assert values(case) == expected
+    assert case.answers["A1"].location == "Audit!B4"
+    assert case.answers["A2"].location == "Audit!C5"
+    assert case.answers["A7"].location == "Audit!D10"  # a No mark
+    assert case.answers["A7"].evidence == "ev A7"
+    assert issues(case, "multiple-marks") == [("error", "A3: 2 options are marked (Yes, No)", "Audit!A6")]
+    assert [i.code for i in case.issues] == ["multiple-marks"]
+    score, rating, _ = _score(case)
+    assert round(score or 0, 1) == 55.9
+    assert rating == "Requires improvement"
+
+
+# --------------------------------------------------------------------------- registers: false positives
+
+
+def test_details_box_beside_the_first_answer_rows_is_not_a_register(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Audit"
+    ws["A1"] = "MSP audit"
+    ws["A4"], ws["B4"], ws["C4"], ws["D4"] = "ID", "Question", "Answer", "Evidence"
+    box = [("Case reference", "C-1401"), ("Team", "North"), ("Adult's name", "Zebedee Quill")]
+    for k, cid in enumerate(ALL_IDS[:6]):
+        row = [cid, question(cid), "No" if cid == "A1" else "Yes", "seen", None]
+        if k < len(box):
+            row += list(box[k])
+        ws.append(row)
+    wb.save(tmp_path / "box.xlsx")
+    result = read_file(tmp_path / "box.xlsx")
+    assert result.issues == []
+    [case] = result.cases
+    assert case.id == "C-1401"
+    assert case.fields == {"case_ref": "C-1401", "team": "North", "adult_name": "Zebedee Quill"}
+    assert case.field_locations == {"case_ref": "Audit!G5", "team": "Audit!G6", "adult_name": "Audit!G7"}
+    assert values(case) == {"A1": "no", **{cid: "yes" for cid in ALL_IDS[1:6]}}
+    assert case.answers["A1"].location == "Audit!C5"
+    assert case.issues == []
+
+
+def test_case_reference_that_looks_like_a_criterion_id_is_not_a_register(tmp_path: Path) -> None:
+    """``Case reference | F-1`` (F-1 reads as criterion F1) is a label and its value, not a register header."""
+    wb = openpyxl.Workbook()
+    front = wb.active
+    front.title = "Case details"
+    front.append(["Case details"])
+    front.append(["Case reference", "F-1"])
+    front.append(["Adult's name", "Zebedee Quill"])
+    front.append(["Team", "North"])
+    audit = wb.create_sheet("Audit")
+    audit.append(["ID", "Question", "Answer", "Evidence"])
+    audit.append(["A1", question("A1"), "No", "SECRET EVIDENCE"])
+    audit.append(["F1", question("F1"), "Yes"])
+    wb.save(tmp_path / "f1.xlsx")
+    result = read_file(tmp_path / "f1.xlsx")
+    assert result.issues == []
+    [case] = result.cases
+    assert case.id == "F-1"
+    assert case.fields == {"case_ref": "F-1", "adult_name": "Zebedee Quill", "team": "North"}
+    assert values(case) == {"A1": "no", "F1": "yes"}
+    assert case.answers["F1"].location == "Audit!C3"
+    assert case.issues == []
+
+
+def test_register_with_one_criterion_column_is_still_a_register(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Register"
+    ws.append(["Case reference", "Team", "A1"])
+    ws.append(["R-1", "North", "Yes"])
+    ws.append(["R-2", "South", "No"])
+    wb.save(tmp_path / "one.xlsx")
+    result = read_file(tmp_path / "one.xlsx")
+    assert [(c.id, values(c), c.answers["A1"].location) for c in result.cases] == [
+        ("R-1", {"A1": "yes"}, "Register!C2"), ("R-2", {"A1": "no"}, "Register!C3")
+    ]
+
+
+# --------------------------------------------------------------------------- registers: which column is the answer
+
+
+def test_register_reads_the_bare_id_column_not_score_or_rag_helpers(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Register"
+    ws.append(["Case reference", "Team", "A1 score", "A1 RAG", "A1", "A1 evidence", "A2 points", "A2 answer",
+               "A2 rationale", "A3 (Yes/Partly/No)", "A3 notes", "A4 initials"])
+    ws.append(["R-10", "North", 0, "Red", "No", "ev", 0.5, "Partly", "why", "Yes", "late", "JS"])
+    wb.save(tmp_path / "helpers.xlsx")
+    result = read_file(tmp_path / "helpers.xlsx")
+    assert result.issues == []
+    [case] = result.cases
+    assert values(case) == {"A1": "no", "A2": "partly", "A3": "yes"}
+    assert case.answers["A1"].location == "Register!E2"
+    assert case.answers["A2"].location == "Register!H2"
+    assert case.answers["A3"].location == "Register!J2"
+    assert (case.answers["A1"].evidence, case.answers["A2"].evidence, case.answers["A3"].comment) == (
+        "ev", "why", "late")
+    assert case.issues == []
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("A1", ("A1", "answer")),
+        ("a1 answer", ("A1", "answer")),
+        ("A1 - Judgement", ("A1", "answer")),
+        ("A1 (Yes/Partly/No)", ("A1", "answer")),
+        ("A1 evidence", ("A1", "evidence")),
+        ("A1: rationale", ("A1", "evidence")),
+        ("A1 - comment", ("A1", "comment")),
+        ("A1 notes", ("A1", "comment")),
+        ("A1 score", ("A1", "other")),
+        ("A1 RAG", ("A1", "other")),
+        ("Team", None),
+    ],
+)
+def test_register_column_suffixes(header: str, expected: tuple[str, str] | None) -> None:
+    from audit_cli.readers.common import index_for
+    from audit_cli.readers.excel_reader import register_column
+
+    assert register_column(index_for(msp_template()), header) == expected
+
+
+def test_register_column_led_by_the_id_and_its_question() -> None:
+    from audit_cli.readers.common import index_for
+    from audit_cli.readers.excel_reader import register_column
+
+    index = index_for(msp_template())
+    assert register_column(index, f"A1. {question('A1')}") == ("A1", "answer")
+    assert register_column(index, f"A1 {question('A1')[:30]}…") == ("A1", "answer")
+
+
+# --------------------------------------------------------------------------- no answer table
+
+
+def test_outcome_header_is_an_answer_column(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Case reference", "C-1202"])
+    ws.append(["Ref", "Question", "Outcome"])
+    ws.append(["A1", question("A1"), "Yes"])
+    ws.append(["A2", question("A2"), "No"])
+    wb.save(tmp_path / "outcome.xlsx")
+    case = only_case(tmp_path / "outcome.xlsx")
+    assert values(case) == {"A1": "yes", "A2": "no"}
+    assert case.answers["A2"].location == "Sheet!C4"
+    assert case.issues == []
+
+
+def test_form_without_an_answer_table_warns_once(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Case reference", "C-1203"])
+    ws.append(["Ref", "Question", "Compliance"])
+    ws.append(["A1", question("A1"), "Yes"])
+    wb.save(tmp_path / "no_table.xlsx")
+    result = read_bytes((tmp_path / "no_table.xlsx").read_bytes(), ".xlsx", msp_template(), "cases/no_table.xlsx")
+    [case] = result.cases
+    assert case.answers == {}
+    assert [(i.severity, i.code, i.message, i.location) for i in case.issues] == [
+        ("warning", "no-answer-table",
+         "no answer table found in no_table.xlsx: no header row with a criterion or question column (ID, Ref, No., "
+         "Question) and an answer column (Answer, Response, Judgement, Rating) or option columns (Yes, Partly, No, "
+         "N/A); none of its answers are read", None)
+    ]

@@ -315,3 +315,154 @@ def test_custom_heading_style_based_on_a_heading_and_tab_separated_field(tmp_pat
     assert case.notes == "Known to services since 2019."
     assert case.fields["team"] == "Hospital"
     assert case.field_locations["team"] == "paragraph 5"
+
+
+# --------------------------------------------------------------------------- reviewed layouts
+
+ALL_IDS = list(msp_template().criteria)
+
+
+def test_typed_answers_beside_a_rag_column_are_not_headers(tmp_path: Path) -> None:
+    """``No. | Question | Judgement | RAG | Evidence``: A1 ``No``/``Red``, the rest ``Yes``/``Green``."""
+
+    def build(doc: object) -> None:
+        t0 = doc.add_table(rows=1, cols=2)  # type: ignore[attr-defined]
+        t0.rows[0].cells[0].text, t0.rows[0].cells[1].text = "Case reference", "W-5001"
+        t = doc.add_table(rows=1, cols=5)  # type: ignore[attr-defined]
+        for cell, head in zip(t.rows[0].cells, ("No.", "Question", "Judgement", "RAG", "Evidence")):
+            cell.text = head
+        for cid in ALL_IDS:
+            answer = "No" if cid == "A1" else "Yes"
+            cells = t.add_row().cells
+            cells[0].text, cells[1].text, cells[2].text = cid, question(cid), answer
+            cells[3].text, cells[4].text = ("Red" if answer == "No" else "Green"), "seen"
+
+    case = read_docx(_doc_path(tmp_path, build))
+    assert case.id == "W-5001"
+    assert values(case) == {cid: ("no" if cid == "A1" else "yes") for cid in ALL_IDS}
+    assert case.answers["A1"].location == "table 2, row 2"
+    assert case.answers["A2"].location == "table 2, row 3"
+    assert case.answers["A2"].evidence == "seen"
+    assert case.issues == []
+
+
+def test_option_columns_without_an_id_column(tmp_path: Path) -> None:
+    """``Question | Yes | Partly | No | N/A | Evidence`` after ``Label: value`` paragraphs: the No column is an option."""
+    options = ("Yes", "Partly", "No", "N/A")
+
+    def build(doc: object) -> None:
+        doc.add_heading("Case file audit", 1)  # type: ignore[attr-defined]
+        doc.add_paragraph("Case Ref: W-3001")  # type: ignore[attr-defined]
+        doc.add_paragraph("Team: East")  # type: ignore[attr-defined]
+        t = doc.add_table(rows=1, cols=6)  # type: ignore[attr-defined]
+        for cell, head in zip(t.rows[0].cells, ("Question", *options, "Evidence")):
+            cell.text = head
+        for k, cid in enumerate(ALL_IDS[:8]):
+            cells = t.add_row().cells
+            cells[0].text = question(cid)
+            cells[1 + k % 4].text = "X" if k % 2 else "✓"
+
+    case = read_docx(_doc_path(tmp_path, build))
+    assert case.id == "W-3001"
+    assert values(case) == {cid: ["yes", "partly", "no", "na"][k % 4] for k, cid in enumerate(ALL_IDS[:8])}
+    assert case.answers["A3"].location == "table 1, row 4"
+    assert case.issues == []
+
+
+def test_label_value_paragraphs_under_headings_that_mention_notes_or_summary(tmp_path: Path) -> None:
+    """``Guidance notes for auditors`` is not a notes heading; under ``Audit summary`` (one) a paragraph that is a
+    case field not given yet is still a field, and only the free text is a note."""
+
+    def build(doc: object) -> None:
+        doc.add_heading("Guidance notes for auditors", 1)  # type: ignore[attr-defined]  # paragraph 1
+        doc.add_paragraph("Answer every question from the case record.")  # type: ignore[attr-defined]
+        doc.add_paragraph("Case reference: W-4001")  # type: ignore[attr-defined]  # 3
+        doc.add_paragraph("Team: West")  # type: ignore[attr-defined]  # 4
+        t = doc.add_table(rows=1, cols=3)  # type: ignore[attr-defined]
+        for cell, head in zip(t.rows[0].cells, ("Ref", "Question", "Response")):
+            cell.text = head
+        cells = t.add_row().cells
+        cells[0].text, cells[1].text, cells[2].text = "A1", question("A1"), "Yes"
+        doc.add_heading("Audit summary", 1)  # type: ignore[attr-defined]  # 5
+        doc.add_paragraph("Auditor's overall judgement: Good")  # type: ignore[attr-defined]  # 6
+        doc.add_paragraph("Audit date: 03/02/2026")  # type: ignore[attr-defined]  # 7
+        doc.add_paragraph("Practice was strong.")  # type: ignore[attr-defined]  # 8
+        doc.add_paragraph("Team: the team changed twice.")  # type: ignore[attr-defined]  # 9, given already
+        doc.add_paragraph("Date of concern: sometime in March")  # type: ignore[attr-defined]  # 10, not a date
+
+    case = read_docx(_doc_path(tmp_path, build))
+    assert case.id == "W-4001"
+    assert case.fields == {"case_ref": "W-4001", "team": "West", "judgement": "Good", "audit_date": "2026-02-03"}
+    assert case.field_locations == {"case_ref": "paragraph 3", "team": "paragraph 4", "judgement": "paragraph 6",
+                                    "audit_date": "paragraph 7"}
+    assert case.notes == ("Practice was strong.\n\nTeam: the team changed twice.\n\n"
+                          "Date of concern: sometime in March")
+    assert case.issues == []
+
+
+@pytest.mark.parametrize(
+    ("heading", "notes"),
+    [("Case notes", True), ("Chronology", True), ("Summary", True), ("Case summary", True), ("Background", True),
+     ("3. Case notes", True), ("Background and chronology", True), ("Guidance notes for auditors", False),
+     ("Notes for auditors", False), ("Summary of findings by section", False), ("Outcome", False)],
+)
+def test_notes_headings_are_whole_headings(heading: str, notes: bool) -> None:
+    assert word_reader.is_notes_heading(heading) is notes
+
+
+def test_checkbox_cell_with_a_note_under_the_options(tmp_path: Path) -> None:
+    def build(doc: object) -> None:
+        doc.add_paragraph("Case reference: W-9901")  # type: ignore[attr-defined]
+        t = doc.add_table(rows=1, cols=4)  # type: ignore[attr-defined]
+        for cell, head in zip(t.rows[0].cells, ("ID", "Question", "Answer", "Comment")):
+            cell.text = head
+        for cid, tick, comment in (("A1", "No", None), ("A2", "Partly", "late"), ("A3", "Yes", None)):
+            cells = t.add_row().cells
+            cells[0].text, cells[1].text = cid, question(cid)
+            cells[2].text = " ".join(("☒" if o == tick else "☐") + " " + o for o in ("Yes", "Partly", "No"))
+            if cid != "A3":
+                cells[2].add_paragraph("see chronology 12/01")
+            if comment:
+                cells[3].text = comment
+        cells = t.add_row().cells
+        cells[0].text, cells[1].text, cells[2].text = "A4", question("A4"), "X Yes\n☐ Partly\n☐ No"
+
+    case = read_docx(_doc_path(tmp_path, build))
+    assert values(case) == {"A1": "no", "A2": "partly", "A3": "yes", "A4": None}
+    assert case.answers["A1"].comment == "see chronology 12/01"
+    assert case.answers["A2"].comment == "late\nsee chronology 12/01"
+    assert case.answers["A3"].comment is None
+    # a typed X over a box is not a ticked box: still an error, never a silent blank
+    assert [(i.code, i.location) for i in case.issues] == [("unknown-answer", "table 1, row 5")]
+
+
+def test_date_picker_content_control_gives_its_date(tmp_path: Path) -> None:
+    from readers_fixtures import add_date_control
+
+    def build(doc: object) -> None:
+        t = doc.add_table(rows=0, cols=2)  # type: ignore[attr-defined]
+        cells = t.add_row().cells
+        cells[0].text, cells[1].text = "Case reference", "W-7001"
+        cells = t.add_row().cells
+        cells[0].text = "Audit date"
+        add_date_control(cells[1].paragraphs[0], "3 February 2026", "2026-02-03T00:00:00Z")
+        p = doc.add_paragraph("Date of concern: ")  # type: ignore[attr-defined]
+        add_date_control(p, "Monday, 5 January 2026", "2026-01-05T00:00:00Z", "dddd, d MMMM yyyy")
+
+    case = read_docx(_doc_path(tmp_path, build))
+    assert case.fields["audit_date"] == "2026-02-03"
+    assert case.fields["concern_date"] == "2026-01-05"
+    assert case.field_locations["audit_date"] == "table 1, row 2"
+    assert [i for i in case.issues if i.code == "bad-field-value"] == []
+
+
+def test_word_form_without_an_answer_table_warns_once(tmp_path: Path) -> None:
+    def build(doc: object) -> None:
+        doc.add_paragraph("Case reference: W-1")  # type: ignore[attr-defined]
+        t = doc.add_table(rows=1, cols=3)  # type: ignore[attr-defined]
+        for cell, head in zip(t.rows[0].cells, ("Ref", "Question", "Compliance")):
+            cell.text = head
+
+    case = read_docx(_doc_path(tmp_path, build))
+    assert [(i.severity, i.code, i.location) for i in case.issues] == [("warning", "no-answer-table", None)]
+    assert case.issues[0].message.startswith("no answer table found in form.docx: ")

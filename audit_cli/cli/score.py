@@ -79,9 +79,8 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
     for option, path in (("--junit", s.junit), ("--docx", s.docx)):
         if path is not None and path.is_dir():
             raise UsageError(f"{option} {path} is a folder; name the file to write")
-        parent = path.resolve().parent if path is not None else None
-        if parent is not None and not (parent.is_dir() and os.access(parent, os.W_OK)):
-            raise UsageError(f"{option} {path}: the folder {parent} does not exist or cannot be written to")
+        if path is not None and not _can_create(path):
+            raise UsageError(f"{option} {path}: its folder cannot be created or written to")
     if s.config is not None and s.verbose:
         err(f"settings from {s.config}")
 
@@ -126,6 +125,17 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
         err(f"wrote {s.out / 'results.json'}, {s.out / 'aggregate.xlsx'}{cases_note}")
     failed_gates = any(not g["passed"] for g in doc["gates"])
     return final_code(report.has_findings or failed_gates, s.exit_zero)
+
+
+def _can_create(path: Path) -> bool:
+    """Whether ``path`` can be written, creating its missing folders: checked before the run,
+    so a bad report path is a usage error and nothing is written."""
+    folder = path.resolve().parent
+    while not folder.exists():
+        if folder.parent == folder:
+            return False
+        folder = folder.parent
+    return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
 
 
 @contextmanager

@@ -29,9 +29,14 @@ class TemplateIndex:
         self.matchers: dict[str, AnswerMatcher] = {sid: AnswerMatcher(s) for sid, s in template.scales.items()}
         # Every spelling of every option of every scale: used to recognise option columns.
         self.option_words: set[str] = set()
-        for s in template.scales.values():
+        # word -> the (scale, option value) pairs it names: ``Yes`` and ``Green`` are one option.
+        self.option_values: dict[str, set[tuple[str, str]]] = {}
+        for sid, s in template.scales.items():
             for o in s.options:
-                self.option_words |= {norm_answer(w) for w in (o.value, o.label, *o.synonyms)}
+                for w in (o.value, o.label, *o.synonyms):
+                    key = norm_answer(w)
+                    self.option_words.add(key)
+                    self.option_values.setdefault(key, set()).add((sid, o.value))
 
     def field(self, label: Any) -> CaseField | None:
         """The case field a label names (by id or label; case, punctuation, spacing and a trailing ``:`` ignored)."""

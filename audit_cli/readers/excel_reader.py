@@ -15,10 +15,10 @@ from pathlib import PurePath
 from typing import Callable
 
 from ..model import CaseField, Template
-from ..values import norm_key, shorten
+from ..values import norm_answer, norm_key, shorten
 from . import ReadResult
 from .common import CaseBuilder, TemplateIndex, index_for
-from .grid import Grid, Row, field_value, read_answer_cell, read_form_grid
+from .grid import Grid, Row, field_value, no_answer_table, read_answer_cell, read_form_grid
 from .xlsx_cells import read_workbook
 
 #: cells (including the empty ones openpyxl yields for gaps) read from one workbook at most
@@ -38,8 +38,9 @@ def read(data: bytes, template: Template, source: str) -> ReadResult:
             read_register(grid, layout, template, source, result)
         return result
     b = CaseBuilder(template, source)
-    for grid in sheets:
-        read_form_grid(grid, b)
+    tables = [t for grid in sheets if (t := read_form_grid(grid, b)) is not None]
+    if not tables:
+        no_answer_table(b, source)
     case = b.build(fallback_id=PurePath(source).stem)
     assert case is not None  # a form always has its file name to fall back on
     return ReadResult(cases=[case])
@@ -94,6 +95,9 @@ _EVIDENCE = frozenset({"evidence", "rationale"})
 _COMMENT = frozenset({"comment", "comments", "note", "notes"})
 _ANSWER = frozenset({"", "answer", "response", "judgement", "judgment", "rating"})
 _SPLIT_ID = re.compile(r"[\s:\-–—_/()]+")
+_OPTION_LIST = re.compile(r"\s*[/|,]\s*")
+#: a truncated question text after the id (``A1 Was the adult asked…``) is at least this long
+_MIN_QUESTION_PREFIX = 12
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,13 @@ class RegisterLayout:
 
 
 def register_column(index: TemplateIndex, text: str) -> tuple[str, str] | None:
-    """(criterion id, answer|evidence|comment) for headers ``A1``, ``A1 evidence``, ``A1 - comment``."""
+    """(criterion id, answer|evidence|comment|other) for a header led by a criterion id.
+
+    ``A1``, ``A1 answer`` (response, judgement, rating), ``A1 (Yes/Partly/No)`` or ``A1`` followed
+    by its question are the answer column; ``A1 evidence`` (rationale) and ``A1 - comment(s)``
+    (note(s)) are picked up; any other suffix (``A1 score``, ``A1 RAG``) is ``other``: not read.
+    None when the header is not led by a criterion id.
+    """
     crit = index.criteria_by_key.get(norm_key(text))
     if crit is not None:
         return crit.id, "answer"
@@ -118,15 +128,29 @@ def register_column(index: TemplateIndex, text: str) -> tuple[str, str] | None:
     if crit is None:
         return None
     key = norm_key(rest)
+    if key in _ANSWER:
+        return crit.id, "answer"
     if key in _EVIDENCE:
         return crit.id, "evidence"
     if key in _COMMENT:
         return crit.id, "comment"
-    return crit.id, "answer"
+    words = [norm_answer(w) for w in _OPTION_LIST.split(rest.strip(" ()[]")) if w.strip()]
+    if len(words) >= 2 and all(w in index.option_words for w in words):
+        return crit.id, "answer"  # A1 (Yes/Partly/No)
+    question = norm_key(crit.text)
+    if key == question or (len(key) >= _MIN_QUESTION_PREFIX and question.startswith(key)):
+        return crit.id, "answer"  # A1 Was the adult asked…
+    return crit.id, "other"
 
 
 def find_register(grid: Grid, index: TemplateIndex) -> RegisterLayout | None:
-    """A header row holding the identifier field and at least one criterion id, within the first rows."""
+    """A header row, within the first rows, holding the identifier field and criterion ids as column headers.
+
+    The row must be a header: its cells mostly field labels and criterion columns, none holding
+    a criterion's question text (an answer row with a case-details box beside it is not one).
+    A single criterion column right after the identifier label is a label and its value
+    (``Case reference | F-1``), not a register.
+    """
     ident = index.template.identifier
     for i, row in enumerate(grid.rows[:REGISTER_HEADER_ROWS]):
         texts = {c: v for c, v in row.cells.items() if isinstance(v, str) and len(v) <= 100}
@@ -136,19 +160,29 @@ def find_register(grid: Grid, index: TemplateIndex) -> RegisterLayout | None:
         answers: dict[int, str] = {}
         evidence: dict[str, int] = {}
         comments: dict[str, int] = {}
+        led = 0  # headers led by a criterion id, read or not
         for c, v in texts.items():
             if c in fields:
                 continue
             found = register_column(index, v)
             if found is None:
                 continue
+            led += 1
             cid, role = found
             if role == "answer":
                 answers.setdefault(c, cid)
-            else:
+            elif role != "other":
                 (evidence if role == "evidence" else comments).setdefault(cid, c)
-        if answers:
-            return RegisterLayout(i, fields, answers, evidence, comments)
+        if not answers or 4 * (len(fields) + led) < 3 * len(row.cells):
+            continue  # not a header row: too many cells are neither fields nor criterion columns
+        if any(isinstance(v, str) and norm_key(v) in index.criteria_by_text for v in row.cells.values()):
+            continue
+        if len(set(answers.values())) == 1:
+            ident_col = next(c for c, f in fields.items() if f is ident)
+            after = [c for c in sorted(row.cells) if c > ident_col]
+            if after and after[0] in answers:
+                continue  # ``Case reference | F-1``: a label and its value
+        return RegisterLayout(i, fields, answers, evidence, comments)
     return None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import PurePath
 from typing import Any, Callable
 
 from ..model import CaseField, Criterion, ScaleOption
@@ -102,13 +103,34 @@ def field_value(fld: CaseField, value: Any) -> Any:
 # --------------------------------------------------------------------------- answers
 
 
+def _boxes_and_note(text: str) -> tuple[str, str | None]:
+    """A cell of several lines whose first lines each hold checkboxes: those lines, and the lines after them (a
+    note under the options). A line without a box before or among the boxes leaves the cell as it is."""
+    if "\n" not in text or not _BOX.search(text):
+        return text, None
+    lines = [line for line in text.split("\n") if line.strip()]
+    k = 0
+    while k < len(lines) and _BOX.search(lines[k]):
+        k += 1
+    if k == 0 or k == len(lines) or any(_BOX.search(line) for line in lines[k:]):
+        return text, None
+    return "\n".join(lines[:k]), "\n".join(line.strip() for line in lines[k:])
+
+
 def read_answer_cell(b: CaseBuilder, crit_id: str, value: Any, location: str, evidence: Any = None,
                      comment: Any = None) -> None:
-    """An answer cell: typed text, or the options as checkboxes with one ticked."""
+    """An answer cell: typed text, or the options as checkboxes with one ticked.
+
+    A line under the boxes (``☒ No`` then ``see chronology 12/01``) is a note, kept with the
+    comment, not part of the last option's label.
+    """
     if isinstance(value, str):
-        boxes = ticked_boxes(value)
+        text, note = _boxes_and_note(value)
+        boxes = ticked_boxes(text)
         matcher = b.index.matcher(crit_id)
         if boxes is not None and any(matcher.match(label) for _, label in boxes):
+            if note is not None:
+                comment = note if is_blank(comment) else f"{text_of(comment)}\n{note}"
             ticked = [label for on, label in boxes if on]
             if len(ticked) > 1:
                 names = [(o.label if (o := matcher.match(t)) else shorten(t, 20)) for t in ticked]
@@ -155,6 +177,8 @@ _ANSWER_WORDS = frozenset({
     "result", "grade", "finding", "yesno", "yn", "ypn",
 })
 _ANSWER_STEMS = ("answer", "response", "judgement", "judgment", "rating")
+#: answer headers that lose to any other answer-like header in the same row
+_WEAK_ANSWER_WORDS = frozenset({"outcome", "auditoutcome"})
 _COMMENT_WORDS = frozenset({"note", "notes", "remarks", "observations", "auditornotes", "auditorsnotes"})
 _EVIDENCE_WORDS = frozenset({"rationale", "justification", "reason", "reasons"})
 _KEY_ROLES = ("id", "either", "question")
@@ -173,7 +197,7 @@ def header_role(text: str) -> str | None:
         return "either"
     if key in _QUESTION_WORDS or key.startswith("question"):
         return "question"
-    if key in _ANSWER_WORDS:
+    if key in _ANSWER_WORDS or key in _WEAK_ANSWER_WORDS:
         return "answer"
     if "rag" not in key and (key.startswith(_ANSWER_STEMS) or key.endswith(_ANSWER_STEMS)):
         return "answer"
@@ -192,7 +216,22 @@ def _option_key(text: str) -> str:
 def _answer_priority(text: str) -> int:
     """Among several answer-like headers, an exact word beats ``Answer (Y/N)`` beats ``Auditor's judgement``."""
     key = norm_key(text)
+    if key in _WEAK_ANSWER_WORDS:
+        return 3
     return 0 if key in _ANSWER_WORDS else (1 if key.startswith(_ANSWER_STEMS) else 2)
+
+
+def _distinct_options(index: TemplateIndex, words: Any) -> bool:
+    """Whether header words name at least two different options of one scale (``Yes`` and ``Green`` are one)."""
+    per_scale: dict[str, set[str]] = {}
+    for w in words:
+        for sid, value in index.option_values.get(_option_key(w), ()):
+            per_scale.setdefault(sid, set()).add(value)
+    return any(len(v) >= 2 for v in per_scale.values())
+
+
+#: a later header's criterion/question header is short; a longer cell is a body row's question text
+_LATER_KEY_MAX = 60
 
 
 @dataclass(frozen=True)
@@ -204,26 +243,66 @@ class _Header:
     def key_cols(self) -> list[int]:
         return [c for c, r in self.roles.items() if r in _KEY_ROLES]
 
-    def stands_alone(self) -> bool:
-        """A criterion/question column plus an answer column or two option columns.
+    def _twinned(self, k: int) -> bool:
+        return any(c != k and _option_key(t) == _option_key(self.options[k]) for c, t in self.options.items())
+
+    def proper_keys(self) -> list[int]:
+        """Criterion/question columns that are not just an option: ``No`` counts only beside its twin (``No.``)."""
+        return [k for k in self.key_cols() if k not in self.options or self._twinned(k)]
+
+    def stands_alone(self, index: TemplateIndex) -> bool:
+        """A criterion/question column plus an answer column or option columns for two different options.
 
         A header that is also an option (``No``) is a criterion column only beside its twin
         (``No.`` next to ``No``); in ``Yes | Partly | No | N/A`` it is just an option.
         """
-        for k in self.key_cols():
-            if k in self.options and not any(
-                c != k and _option_key(t) == _option_key(self.options[k]) for c, t in self.options.items()
-            ):
-                continue
+        for k in self.proper_keys():
             if any(r == "answer" and c != k for c, r in self.roles.items()):
                 return True
-            if len([c for c in self.options if c != k]) >= 2:
+            if _distinct_options(index, [t for c, t in self.options.items() if c != k]):
                 return True
         return False
 
-    def is_option_row(self) -> bool:
-        """``Yes | Partly | No | N/A`` under a header whose answer cell is merged across them."""
-        return len(self.options) >= 2 and all(c in self.options for c in self.key_cols())
+    def is_option_row(self, row: Row, index: TemplateIndex) -> bool:
+        """``Yes | Partly | No | N/A`` under a header whose answer cell is merged across them: every cell an
+        option label (or an evidence/comment header), naming at least two different options."""
+        if len(self.options) < 2:
+            return False
+        for c in row.cells:
+            if c not in self.options and self.roles.get(c) not in ("evidence", "comment"):
+                return False
+        return _distinct_options(index, self.options.values())
+
+    def looks_like_header(self, row: Row) -> bool:
+        """A header row below an earlier table's body: mostly header words, its criterion column a short header."""
+        return 2 * len(self.texts) >= len(row.cells) and all(
+            len(self.texts[k]) <= _LATER_KEY_MAX for k in self.proper_keys())
+
+
+def _names_criterion(index: TemplateIndex, row: Row) -> bool:
+    """Whether any cell holds a criterion id, a criterion's question text, or a text led by an id (``A1. Was…``):
+    such a row is an answer row, never a header. A case-details box beside a header (``Case reference |
+    F-1``) does not count: a field label and the value right of it are skipped."""
+    after_label = False
+    for c in sorted(row.cells):
+        v = row.cells[c]
+        if after_label:
+            after_label = False
+            continue
+        if field_label(index, v) is not None:
+            after_label = True
+            continue
+        if isinstance(v, str):
+            key = norm_key(v)
+            if key in index.criteria_by_key or key in index.criteria_by_text:
+                return True
+            m = _LEADING_ID.match(v)
+            if m and norm_key(m.group(1)) in index.criteria_by_key:
+                return True
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            if norm_key(text_of(v)) in index.criteria_by_key:
+                return True
+    return False
 
 
 def _classify(row: Row, index: TemplateIndex) -> _Header:
@@ -261,21 +340,28 @@ class AnswerTable:
 
 
 def find_tables(grid: Grid, index: TemplateIndex) -> list[AnswerTable]:
-    """Every answer table in a grid, each running to the next header row or the end."""
+    """Every answer table in a grid, each running to the next header row or the end.
+
+    Once a table has begun, a row starts a new one only when it really is a header: mostly
+    header words, no criterion named in it. A row naming a criterion (by id or question text) is
+    never a header, so answers such as ``No`` (a number-column word) or ``Yes | Green`` (two option
+    words) in a body row do not cut the table.
+    """
     rows = grid.rows
     heads = [_classify(r, index) for r in rows]
     starts: list[tuple[int, int]] = []  # (index of the first header row, header rows)
     i = 0
     while i < len(rows):
         h = heads[i]
-        if h.key_cols():
+        if h.key_cols() and (not starts or h.looks_like_header(rows[i])) and not _names_criterion(index, rows[i]):
             j = i + 1
-            if (j < len(rows) and rows[j].number == rows[i].number + 1 and heads[j].is_option_row()
-                    and not heads[j].stands_alone()):
+            if (j < len(rows) and rows[j].number == rows[i].number + 1 and _keys_over(h, heads[j])
+                    and heads[j].is_option_row(rows[j], index) and not heads[j].stands_alone(index)
+                    and not _names_criterion(index, rows[j])):
                 starts.append((i, 2))
                 i += 2
                 continue
-            if h.stands_alone():
+            if h.stands_alone(index):
                 starts.append((i, 1))
         i += 1
     tables: list[AnswerTable] = []
@@ -287,10 +373,24 @@ def find_tables(grid: Grid, index: TemplateIndex) -> list[AnswerTable]:
     return tables
 
 
+def _keys_over(top: _Header, sub: _Header) -> bool:
+    """Whether a header row has a criterion/question column over an option row: ``No.`` counts beside its twin
+    ``No`` in either row."""
+    if top.proper_keys():
+        return True
+    subs = {_option_key(t) for t in sub.options.values()}
+    return any(k in top.options and _option_key(top.options[k]) in subs for k in top.key_cols())
+
+
 def _best(counts: dict[int, int], prefer: set[int]) -> int | None:
     if not counts:
         return None
     return max(counts, key=lambda c: (counts[c], c in prefer, -c))
+
+
+def _only_marks(body: list[Row], col: int) -> bool:
+    """Whether a column's cells are all marks (``x``, ``✓``, ``Y``) or empty: a column of marks, not of ids."""
+    return all(mark_of(r.cells[col]) is not None for r in body if col in r.cells)
 
 
 def _resolve(rows: list[Row], heads: list[_Header], i: int, n: int, end: int,
@@ -321,7 +421,9 @@ def _resolve(rows: list[Row], heads: list[_Header], i: int, n: int, end: int,
     id_col = _best(id_hits, id_like)
     if id_col is None:
         plain = sorted(c for c in id_like if c not in options)
-        rest = sorted(c for c in id_like if len([o for o in options if o != c]) >= 2 or "answer" in roles.values())
+        # an option header (``No``) is the number column only when its cells are not marks
+        rest = sorted(c for c in id_like if c in options and not _only_marks(body, c)
+                      and (len([o for o in options if o != c]) >= 2 or "answer" in roles.values()))
         id_col = (plain or rest or [None])[0]
     q_like = {c for c, r in roles.items() if r in ("question", "either") and c != id_col}
     question_col = _best({c: text_hits.get(c, 0) for c in q_like}, set()) if q_like else \
@@ -484,6 +586,14 @@ def read_fields(grid: Grid, b: CaseBuilder, skip: dict[int, tuple[int, int]]) ->
 
 
 # --------------------------------------------------------------------------- a whole form grid
+
+
+def no_answer_table(b: CaseBuilder, source: str) -> None:
+    """The warning for a form in which no answer table was found: nothing in it can be scored."""
+    b.issue("warning", "no-answer-table",
+            f"no answer table found in {PurePath(source).name}: no header row with a criterion or question column "
+            "(ID, Ref, No., Question) and an answer column (Answer, Response, Judgement, Rating) or option columns "
+            "(Yes, Partly, No, N/A); none of its answers are read")
 
 
 def read_form_grid(grid: Grid, b: CaseBuilder, carry: AnswerTable | None = None) -> AnswerTable | None:

@@ -16,10 +16,10 @@ from typing import Any, Iterator
 
 from ..errors import ReadError
 from ..model import CaseField, Template
-from ..values import norm_key, shorten
+from ..values import ValueProblem, norm_key, parse_field, shorten
 from . import ReadResult
 from .common import CaseBuilder, TemplateIndex, index_for
-from .grid import Grid, Row, field_value, inline_field, read_form_grid
+from .grid import Grid, Row, field_value, inline_field, no_answer_table, read_form_grid
 
 MAX_XML_BYTES = 50 * 1024 * 1024
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -37,6 +37,14 @@ _WINGDINGS_BOXES = {0xFE: "☑", 0xFD: "☒", 0x78: "☒", 0xA8: "☐", 0x6F: "�
 _UNICODE_BOXES = {0x2610: "☐", 0x2611: "☑", 0x2612: "☒", 0x2713: "✓", 0x2714: "✔", 0x25A1: "□"}
 #: words in a heading whose paragraphs are the case's notes
 NOTE_HEADING_WORDS = frozenset({"notes", "note", "chronology", "summary", "background", "history"})
+#: other words a notes heading may hold: ``Case notes``, ``Audit summary``, ``Summary of the case``
+_NOTE_HEADING_OTHER = frozenset({
+    "case", "audit", "auditor", "auditors", "additional", "further", "general", "other", "brief", "overall", "file",
+    "key", "and", "of", "the", "on", "this",
+})
+_HEADING_NUMBER = re.compile(
+    r"^\s*(?:(?:section|part)\s+)?(?:\d+(?:\.\d+)*\s*[.):\-–—]?|(?:[a-z]|[ivx]{1,4})\s*[.):\-–—])\s*", re.IGNORECASE)
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _HEADING_STYLE = re.compile(r"^(heading\s*\d|title|subtitle)$", re.IGNORECASE)
 _SHORT_HEADING = 80
 
@@ -61,18 +69,38 @@ def read(data: bytes, template: Template, source: str) -> ReadResult:
         found = inline_field(index, text) or _tab_field(index, text)
         if doc.is_heading(el, text, found is not None):
             in_notes = is_notes_heading(text)
-        elif in_notes:
+        elif in_notes and (found is None or not _field_in_notes(b, found)):
             b.add_note(text)
         elif found is not None:
             b.set_field(found[0], field_value(found[0], found[1]), f"paragraph {para_no}")
+    if carry is None:
+        no_answer_table(b, source)
     case = b.build(fallback_id=PurePath(source).stem)
     assert case is not None
     return ReadResult(cases=[case])
 
 
 def is_notes_heading(text: str) -> bool:
-    """``Case notes``, ``Chronology``, ``Summary``, ``Background``...: the paragraphs below are notes."""
-    return len(text) <= _SHORT_HEADING and bool(set(re.findall(r"[a-z]+", text.lower())) & NOTE_HEADING_WORDS)
+    """``Case notes``, ``Chronology``, ``Summary``, ``Background``, ``3. Case summary``: the paragraphs below
+    are notes. The whole heading must say so: ``Guidance notes for auditors`` is not a notes heading."""
+    if len(text) > _SHORT_HEADING:
+        return False
+    words = re.findall(r"[a-z]+", _HEADING_NUMBER.sub("", text.lower().replace("'", "").replace("\u2019", ""), 1))
+    return (bool(words) and any(w in NOTE_HEADING_WORDS for w in words)
+            and all(w in NOTE_HEADING_WORDS or w in _NOTE_HEADING_OTHER for w in words))
+
+
+def _field_in_notes(b: CaseBuilder, found: tuple[CaseField, str]) -> bool:
+    """Whether a ``Label: value`` paragraph under a notes heading is a case field: a field not given yet whose
+    value is valid (``Audit date: 03/02/2026`` under ``Audit summary``); otherwise it is part of the notes."""
+    fld, value = found
+    if fld.id in b.fields:
+        return False
+    try:
+        parse_field(fld, field_value(fld, value))
+    except ValueProblem:
+        return False
+    return True
 
 
 def _tab_field(index: TemplateIndex, text: str) -> tuple[CaseField, str] | None:
@@ -301,6 +329,8 @@ class _Document:
                 box = self._checkbox(ch)
                 if box is not None:
                     out.append(box)
+                elif (day := self._picked_date(ch)) is not None:
+                    out.append(day)
                 elif not self._placeholder(ch):
                     content = ch.find(self.SDT_CONTENT)
                     if content is not None:
@@ -326,6 +356,14 @@ class _Document:
         checked = box.find(f"{{{W14}}}checked")
         on = checked is not None and str(checked.get(f"{{{W14}}}val", "0")).lower() in ("1", "true", "on")
         return TICKED if on else UNTICKED
+
+    def _picked_date(self, sdt: Any) -> str | None:
+        """A date-picker content control's date (``w:date/@w:fullDate``) as ISO text, whatever format it shows."""
+        el = sdt.find(f"{self.SDT_PR}/{self.w}date")
+        if el is None or self._placeholder(sdt):
+            return None
+        m = _ISO_DAY.match(str(el.get(f"{self.w}fullDate", "")))
+        return m.group(0) if m else None
 
     def _form_checkbox(self, fld: Any) -> str | None:
         """A legacy form-field checkbox (``w:ffData/w:checkBox``) at its field's start."""
