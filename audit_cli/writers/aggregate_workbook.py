@@ -13,7 +13,14 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from ..disclosure import SUPPRESSED, count_from_share, is_small, show_count, show_mean, show_share
+from ..disclosure import (
+    SUPPRESSED,
+    count_from_share,
+    is_small,
+    show_count,
+    show_mean,
+    show_share,
+)
 from ..model import CaseField, Dimension, DimensionItem, Template
 from ..outputs import atomic_write
 from .xlsx_safe import (

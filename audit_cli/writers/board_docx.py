@@ -19,6 +19,7 @@ from ..aggregate import NOT_RATED
 from ..gates import failure_message, shown_value
 from ..model import Template
 from ..outputs import atomic_write
+from . import utc_naive
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -42,14 +43,7 @@ def _change(v: float | None) -> str:
 
 def run_datetime(doc: dict[str, Any]) -> dt.datetime:
     """When the run was made (UTC, naive as Word stores it); the epoch when unknown, so output stays stable."""
-    text = (doc.get("run") or {}).get("generated") or ""
-    try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return dt.datetime(1970, 1, 1)
-    if when.tzinfo is not None:
-        when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return when
+    return utc_naive((doc.get("run") or {}).get("generated")) or dt.datetime(1970, 1, 1)
 
 
 class _Figures:

@@ -11,7 +11,6 @@ personal field or free text from a case file.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 from ..gates import failure_message, shown_value
 from ..model import Template
 from ..outputs import atomic_write
+from . import utc_naive
 
 # Characters XML 1.0 cannot hold at all, even escaped.
 _ILLEGAL = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -32,15 +32,8 @@ def clean(text: Any) -> str:
 
 def junit_timestamp(generated: str | None) -> str | None:
     """The JUnit schema's timestamp: ISO 8601 without a zone, in UTC."""
-    if not generated:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(generated)
-    except ValueError:
-        return None
-    if when.tzinfo is not None:
-        when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return when.isoformat(timespec="seconds")
+    when = utc_naive(generated)
+    return None if when is None else when.isoformat(timespec="seconds")
 
 
 def _sub(parent: ET.Element, tag: str, **attrs: Any) -> ET.Element:

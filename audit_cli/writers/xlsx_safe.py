@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from . import utc_naive
+
 if TYPE_CHECKING:  # xlsxwriter is imported where a workbook is made, not at package import
     from xlsxwriter.format import Format
     from xlsxwriter.workbook import Workbook
@@ -120,15 +122,7 @@ def sheet_name(title: str, used: set[str]) -> str:
 
 def created_at(iso: str | None) -> dt.datetime | None:
     """The workbook's creation time from an ISO timestamp, so equal runs give equal files."""
-    if not iso:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(iso)
-    except ValueError:
-        return None
-    if when.tzinfo is not None:
-        when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return when
+    return utc_naive(iso)
 
 
 # --------------------------------------------------------------------------- workbook
