@@ -56,6 +56,7 @@ class Aggregator:
         self.bd_items: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {
             f.id: defaultdict(lambda: defaultdict(lambda: defaultdict(list))) for f in self.breakdown_fields
         }
+        self.spellings: dict[str, dict[str, set[str]]] = {}
         self.outcome_fields = [f for f in template.case_fields if f.is_categorical and not f.personal]
         self.field_counts: dict[str, dict[str, int]] = {
             f.id: {**{c: 0 for c in f.choices}, BLANK: 0} for f in self.outcome_fields
@@ -108,6 +109,8 @@ class Aggregator:
             raw = fields.get(f.id)
             values = raw if isinstance(raw, list) else [raw]
             values = [BLANK if v is None or v == "" else str(v) for v in values] or [BLANK]
+            if f.type == "text":  # typed by hand: "North", "north " and "NORTH" are one team
+                values = [self._spelling(f.id, v) for v in values]
             for v in dict.fromkeys(values):
                 self.bd_cases[f.id][v] += 1
                 if score is not None:
@@ -130,6 +133,16 @@ class Aggregator:
             auditor = fields.get(self.judgement_field) or r.get("judgement")
             if auditor:
                 self.judge_table[str(auditor)][r["rating"] or NOT_RATED] += 1
+
+    def _spelling(self, field_id: str, value: str) -> str:
+        """The key a hand-typed value is counted under (case and spacing folded); the spellings
+        seen are kept, and the report shows the first of them in sort order, whatever the
+        order cases arrive in."""
+        if value == BLANK:
+            return value
+        key = " ".join(value.split()).casefold()
+        self.spellings.setdefault(field_id, {}).setdefault(key, set()).add(" ".join(value.split()))
+        return key
 
     # ------------------------------------------------------------------ output
 
@@ -171,7 +184,8 @@ class Aggregator:
         for f in self.breakdown_fields:
             per: dict[str, Any] = {}
             for v in sorted(self.bd_cases[f.id], key=lambda s: (s == BLANK, s.casefold())):
-                per[v] = {
+                shown = min(self.spellings[f.id][v]) if v in self.spellings.get(f.id, {}) else v
+                per[shown] = {
                     "cases": self.bd_cases[f.id][v],
                     "rated": len(self.bd_scores[f.id].get(v, [])),
                     "mean_score": mean(self.bd_scores[f.id].get(v, [])),

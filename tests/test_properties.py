@@ -109,3 +109,17 @@ def test_order_of_cases_changes_nothing(case_list: list[Case], rnd: Any) -> None
     a = Aggregator(TEMPLATE).add_all(results).to_dict()
     b = Aggregator(TEMPLATE).add_all(shuffled).to_dict()
     assert a == b
+
+
+def test_hand_typed_breakdown_values_group_whatever_their_case() -> None:
+    """Team "North", "north " and "NORTH" are one team; the report shows one spelling of it."""
+    results = []
+    for n, team in enumerate(["North", "north ", "NORTH", "South"]):
+        case = Case(id=f"C{n}", source="x.json", fields={"team": team, "lacked": "No"},
+                    answers={"Q1": Answer("yes", "yes")})
+        results.append(score_case(TEMPLATE, case))
+    agg = Aggregator(TEMPLATE).add_all(results).to_dict()
+    assert list(agg["breakdowns"]["team"]) == ["NORTH", "South"]
+    assert agg["breakdowns"]["team"]["NORTH"]["cases"] == 3
+    reverse = Aggregator(TEMPLATE).add_all(list(reversed(results))).to_dict()
+    assert reverse["breakdowns"] == agg["breakdowns"]
