@@ -117,10 +117,11 @@ def display_path(path: Path) -> str:
     A name that is not valid UTF-8 on disk (a Latin-1 name from an old share) or holds
     control characters is shown with replacement characters, so it can be written to
     results.json and printed as one line."""
+    absolute = Path(os.path.abspath(path))  # symlinks are never followed into, so no resolve() per file
     try:
-        shown = path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        shown = absolute.relative_to(os.getcwd()).as_posix()
     except ValueError:
-        shown = path.resolve().as_posix()
+        shown = absolute.as_posix()
     shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return "".join("\ufffd" if ord(ch) < 32 or ord(ch) == 127 else ch for ch in shown)
 
