@@ -18,13 +18,12 @@ from . import __version__
 from .aggregate import Aggregator
 from .errors import ReadError
 from .model import Case, CaseResult, InputRecord, Issue, Template
+from .outputs import OUTPUT_MARKER
 from .readers import READERS, UNSUPPORTED_NOTES, read_bytes
 from .scoring import score_case
 from .store import CaseStore
 from .values import clean_text
 
-#: a file in a folder marks it as msp-audit output, never read as input
-OUTPUT_MARKER = ".msp-audit-output"
 MAX_FILE_BYTES = 50 * 1024 * 1024
 SCHEMA_VERSION = 1
 

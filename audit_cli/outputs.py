@@ -17,6 +17,9 @@ _RESERVED = {
     *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10)),
 }
 MAX_NAME = 100
+#: a file in a folder that marks it as msp-audit output, never read as input; it also lists
+#: the case workbooks the last run wrote there
+OUTPUT_MARKER = ".msp-audit-output"
 
 
 def _file_mode() -> int:

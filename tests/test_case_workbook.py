@@ -341,3 +341,24 @@ def test_sink_refuses_a_cases_folder_that_leads_outside(tmp_path: Path, msp_core
     with pytest.raises(AuditError, match="outside the output folder"):
         CaseWorkbooks(msp_core, out)(case, score_case(msp_core, case))
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_rerun_removes_workbooks_of_cases_no_longer_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from audit_cli.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for ref in ("C-1", "C-2"):
+        (folder / f"{ref}.json").write_text(json.dumps({"case": {"case_ref": ref}, "answers": {"A1": "yes"}}), encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["score", "in", "-o", "out", "--jobs", "1"]).exit_code == 0
+    (tmp_path / "out" / "cases" / "my-notes.xlsx").write_bytes(b"the user's own file")
+    (folder / "C-2.json").unlink()
+    assert runner.invoke(app, ["score", "in", "-o", "out", "--jobs", "1"]).exit_code == 0
+    names = sorted(p.name for p in (tmp_path / "out" / "cases").iterdir() if not p.name.startswith("."))
+    assert names == ["C-1.xlsx", "my-notes.xlsx"]

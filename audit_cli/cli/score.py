@@ -53,10 +53,10 @@ def score(
 
 
 def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: bool = False) -> int:
-    from ..api import OUTPUT_MARKER, RunOptions, run_audit
+    from ..api import RunOptions, run_audit
     from ..errors import UsageError
     from ..gates import evaluate_gates, fail_under_gate, parse_gate
-    from ..outputs import atomic_write_bytes, inside
+    from ..outputs import OUTPUT_MARKER, atomic_write_bytes, inside
     from ..config import resolve_score_settings
     from ..templates import load_template
     from ..writers.results_json import dump, write_results
@@ -88,12 +88,16 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
 
     key = load_key(s.pseudonymise) if s.pseudonymise is not None else None  # a bad key is exit 2, nothing written
     s.out.mkdir(parents=True, exist_ok=True)  # before the run: case workbooks are written as cases are scored
-    atomic_write_bytes(inside(s.out, OUTPUT_MARKER), b"msp-audit output folder: never read as input\n")
     from ..api import now_iso
     from ..writers.aggregate_workbook import write_aggregate_workbook
     from ..writers.case_workbook import CaseWorkbooks
 
     sink = CaseWorkbooks(tpl, s.out, generated=now_iso()) if s.per_case else None
+    if sink is not None:
+        sink.start()  # reads the previous run's list from the marker, so before the marker is rewritten
+    marker = inside(s.out, OUTPUT_MARKER)
+    if sink is not None or not marker.exists():  # --no-per-case keeps the list of the workbooks still there
+        atomic_write_bytes(marker, b"msp-audit output folder: never read as input\n")
     options = RunOptions(out_dir=s.out, label=s.label, pseudonymise_key=key, jobs=s.jobs or os.cpu_count() or 1,
                          case_writer=sink)
     with progress_bar(enabled=not s.quiet and s.format != "json") as on_progress:

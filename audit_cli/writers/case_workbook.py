@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..model import Case, CaseResult, Template
-from ..outputs import atomic_write, inside, safe_name
+from ..outputs import OUTPUT_MARKER, atomic_write, atomic_write_bytes, inside, safe_name
 from .xlsx_safe import (
     ATTAINMENT,
     SCORE,
@@ -85,13 +85,31 @@ class CaseWorkbooks:
         self.written.append(final)
         return final
 
+    MANIFEST = OUTPUT_MARKER  # the output folder's marker also lists the workbooks written
+    _LISTED = "case workbook: "
+
+    def start(self) -> None:
+        """Remove the workbooks the previous run into this folder wrote (listed in the marker),
+        so a case dropped from a round leaves no stale workbook behind. Nothing else is touched."""
+        manifest = inside(self.out_dir, self.MANIFEST)
+        if not manifest.is_file():
+            return
+        for line in manifest.read_text(encoding="utf-8", errors="replace").splitlines():
+            name = line[len(self._LISTED):] if line.startswith(self._LISTED) else ""
+            if name and name == safe_name(name[:-5]) + ".xlsx":  # only names this writer makes
+                inside(self.out_dir, self.folder, name).unlink(missing_ok=True)
+
     def cleanup(self) -> None:
-        """Remove drafts a run could not place (a worker that died while writing one)."""
+        """Remove drafts a run could not place (a worker that died while writing one), and list
+        what this run wrote for the next run's ``start``."""
         folder = inside(self.out_dir, self.folder)
         if folder.is_dir():
             for p in folder.iterdir():
                 if p.name.startswith((".pending-", "..pending-")) and p.is_file():
                     p.unlink(missing_ok=True)
+        listed = "".join(f"{self._LISTED}{p.name}\n" for p in self.written)
+        atomic_write_bytes(inside(self.out_dir, self.MANIFEST),
+                           f"msp-audit output folder: never read as input\n{listed}".encode())
 
     def __call__(self, case: Case, result: CaseResult) -> None:
         self.place(self.draft(case, result, f"{os.getpid()}-{len(self.written)}"), result.id)
