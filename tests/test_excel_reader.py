@@ -829,3 +829,21 @@ def test_form_without_an_answer_table_warns_once(tmp_path: Path) -> None:
          "Question) and an answer column (Answer, Response, Judgement, Rating) or option columns (Yes, Partly, No, "
          "N/A); none of its answers are read", None)
     ]
+
+
+def test_register_summary_rows_are_not_cases(tmp_path: Path) -> None:
+    import openpyxl
+
+    path = tmp_path / "register.xlsx"
+    register_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Register"]
+    ws.cell(12, 1, "Total")
+    ws.cell(12, 4, 3)
+    ws.cell(13, 1, " average ")
+    ws.cell(13, 4, "=COUNTA(D5:D10)")
+    wb.save(path)
+    result = read_file(path)
+    assert [c.id for c in result.cases] == ["R-1", "R-2", "R-3"]
+    assert [(i.code, i.location) for i in result.issues if i.code == "summary-row"] == [
+        ("summary-row", "Register!A12"), ("summary-row", "Register!A13")]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Callable
 
-from ..model import CaseField, Template
+from ..model import CaseField, Issue, Template
 from ..values import norm_answer, norm_key, shorten
 from . import ReadResult
 from .common import CaseBuilder, TemplateIndex, index_for
@@ -186,9 +186,21 @@ def find_register(grid: Grid, index: TemplateIndex) -> RegisterLayout | None:
     return None
 
 
+_SUMMARY_ROWS = frozenset({"total", "totals", "grandtotal", "average", "averages", "mean", "sum", "count"})
+
+
 def read_register(grid: Grid, layout: RegisterLayout, template: Template, source: str, result: ReadResult) -> None:
-    """Every non-empty row below the header is a case; a row without its reference is an error, not scored."""
+    """Every non-empty row below the header is a case; a row without its reference is an error, not scored.
+
+    A summary row under the cases (``Total``, ``Average`` in the reference column) is a
+    spreadsheet's own arithmetic, not a case: it is skipped with a note."""
+    ident_cols = [c for c, f in layout.fields.items() if f.role == "identifier"]
     for row in grid.rows[layout.header + 1:]:
+        ref = row.cells.get(ident_cols[0]) if ident_cols else None
+        if isinstance(ref, str) and norm_key(ref) in _SUMMARY_ROWS:
+            result.issues.append(Issue("warning", "summary-row", f"a {ref.strip()!r} row is not a case; it is skipped",
+                                       grid.at(row, ident_cols[0])))
+            continue
         b = CaseBuilder(template, source, location=grid.locate(row.number, 0))
         for col, fld in layout.fields.items():
             if col in row.cells:
