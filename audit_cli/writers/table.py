@@ -23,7 +23,7 @@ def summary_tables(doc: dict[str, Any], template_dims: dict[str, Any]) -> list[t
     errors = sum(1 for c in doc["cases"] for i in c["issues"] if i["severity"] == "error") + sum(
         1 for f in files for i in f.get("issues", []) if i["severity"] == "error"
     )
-    head = [
+    head: list[list[Any]] = [
         ["Template", f"{doc['template']['id']} {doc['template']['version']}"],
         ["Files read", read],
         ["Files rejected", rejected],
