@@ -65,19 +65,25 @@ def test_results_come_back_in_input_order(corpus: Path) -> None:
     assert [i.path for i in report.inputs if i.status != "skipped"] == [api.display_path(f) for f in files]
 
 
-def test_a_worker_that_dies_loses_only_its_file(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Workers are forked, so a patched reader is inherited: it kills its process on one file."""
+def plant_killer(folder: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A case file that kills the process reading it. Workers are forked, so the patched reader is
+    inherited; returns the real ``process_file``."""
     if "fork" not in __import__("multiprocessing").get_all_start_methods():
         pytest.skip("needs the fork start method")
-    (corpus / "north" / "killer.json").write_text(json.dumps({"case": {"case_ref": "K-1"}}), encoding="utf-8")
+    (folder / name).write_text(json.dumps({"case": {"case_ref": "K-1"}}), encoding="utf-8")
     real = api.process_file
 
     def deadly(path: Path, *args: Any, **kwargs: Any) -> Any:
-        if path.name == "killer.json":
-            os._exit(3)
+        if path.name == name:
+            os._exit(9)
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(api, "process_file", deadly)
+    return real
+
+
+def test_a_worker_that_dies_loses_only_its_file(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = plant_killer(corpus / "north", "killer.json", monkeypatch)
     tpl = load_template("msp-core")
     report = run_audit([corpus], tpl, RunOptions(jobs=2))
     killer = next(i for i in report.inputs if i.path.endswith("killer.json"))
@@ -98,17 +104,7 @@ def test_a_worker_dying_while_chunks_are_queued(corpus: Path, monkeypatch: pytes
     """A slow consumer lets the pool break between results, when the next chunk is submitted."""
     import time
 
-    if "fork" not in __import__("multiprocessing").get_all_start_methods():
-        pytest.skip("needs the fork start method")
-    (corpus / "north" / "0050-killer.json").write_text(json.dumps({"case": {"case_ref": "K-1"}}), encoding="utf-8")
-    real = api.process_file
-
-    def deadly(path: Path, *args: Any, **kwargs: Any) -> Any:
-        if path.name == "0050-killer.json":
-            os._exit(9)
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(api, "process_file", deadly)
+    plant_killer(corpus / "north", "0050-killer.json", monkeypatch)
     report = run_audit([corpus], load_template("msp-core"), RunOptions(jobs=2),
                        on_progress=lambda r, n, t: time.sleep(0.05))
     statuses = {i.path.rsplit("/", 1)[-1]: i.status for i in report.inputs}
