@@ -240,7 +240,7 @@ def test_criteria_sheet(board: tuple[Template, dict[str, Any], Path]) -> None:
     data = rows(openpyxl.load_workbook(path)["Criteria"])
     options = ["Yes", "Partly", "No", "Not applicable", "Unable to determine"]
     assert data[0] == ["ID", "Section", "Question", "Weight", "Critical", "Attainment", "Scored", *options,
-                       "Unanswered", "Excluded", "Not applicable", "Flagged", "Weighted shortfall"]
+                       "Unanswered", "Excluded", "Not applicable (rule)", "Flagged", "Weighted shortfall"]
     order = sorted(t.criteria, key=lambda c: (-crit[c]["shortfall"], natural_key(c)))
     assert [r[0] for r in data[1:]] == order
     assert crit[order[0]]["shortfall"] == max(c["shortfall"] for c in crit.values()) > 0

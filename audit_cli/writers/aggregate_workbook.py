@@ -168,7 +168,7 @@ class _Book:
         warnings += sum(1 for f in inputs for i in f.get("issues", []) if i.get("severity") == "warning")
         tpl, tool, run = doc.get("template") or {}, doc.get("tool") or {}, doc.get("run") or {}
         n_cases, rated = agg.get("cases", 0), agg.get("rated", 0)
-        sh.put(0, 0, f"Making Safeguarding Personal audit: {self.t.title}", st.title)
+        sh.put(0, 0, f"Audit summary: {self.t.title}", st.title)
         sh.row = 2
         facts: list[tuple[str, Any, Any]] = [
             ("Round", run.get("label") or "(no label)", None),
@@ -424,7 +424,7 @@ class _Book:
         stats: dict[str, Any] = self.agg.get("criteria") or {}
         options = self.option_columns()
         headers = ["ID", "Section", "Question", "Weight", "Critical", "Attainment", "Scored", *options,
-                   "Unanswered", "Excluded", "Not applicable", "Flagged", "Weighted shortfall"]
+                   "Unanswered", "Excluded", "Not applicable (rule)", "Flagged", "Weighted shortfall"]
         sh.header(0, headers)
         section_of = {c.id: s.title for s in self.t.sections for c in s.criteria}
         order = sorted(
