@@ -64,6 +64,11 @@ def index_for(template: Template) -> TemplateIndex:
     return idx
 
 
+def _optional_text(value: Any) -> str | None:
+    """Evidence or a comment: its text, or None when the cell is empty."""
+    return None if is_blank(value) else text_of(value)
+
+
 class CaseBuilder:
     """Collects one case's fields and answers, with locations, and every problem met."""
 
@@ -152,8 +157,7 @@ class CaseBuilder:
         comment: Any = None,
     ) -> None:
         """An answer as text: matched to the criterion's scale by value, label or synonym."""
-        ev = None if is_blank(evidence) else text_of(evidence)
-        co = None if is_blank(comment) else text_of(comment)
+        ev, co = _optional_text(evidence), _optional_text(comment)
         if is_blank(raw):
             self._store(criterion_id, Answer(None, None, ev, co, location))
             return
@@ -182,8 +186,7 @@ class CaseBuilder:
     ) -> None:
         """An answer given by a mark or a ticked box: the option is already known."""
         option = self.template.scale_of(criterion_id).option(option_value)
-        ev = None if is_blank(evidence) else text_of(evidence)
-        co = None if is_blank(comment) else text_of(comment)
+        ev, co = _optional_text(evidence), _optional_text(comment)
         self._store(criterion_id, Answer(option.value, option.label, ev, co, location))
 
     def set_unreadable(
@@ -196,8 +199,7 @@ class CaseBuilder:
     ) -> None:
         """An answer given but unusable (two marks in a row): an error already says why, so the
         criterion counts as unanswered without a second "not answered" warning."""
-        ev = None if is_blank(evidence) else text_of(evidence)
-        co = None if is_blank(comment) else text_of(comment)
+        ev, co = _optional_text(evidence), _optional_text(comment)
         self._store(criterion_id, Answer(None, raw, ev, co, location))
 
     def add_note(self, text: str) -> None:
