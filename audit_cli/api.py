@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import stat
 from dataclasses import dataclass, field
@@ -243,13 +244,24 @@ def now_iso() -> str:
 
 @dataclass
 class _Done:
-    """One file's outcome as it travels back from a worker: small, no case text."""
+    """One file's outcome as it travels back from a worker: small, no case text.
+
+    Each case arrives as its results.json line, already encoded in the worker, so the main
+    process (the one part of a run that is not parallel) only decodes it once to aggregate.
+    """
 
     record: InputRecord
-    results: list[CaseResult]
+    lines: list[bytes]  # each case's result as one line of compact JSON
+    errors: list[list[str]]  # each case's error lines for the terminal (with the text they quote)
     real_ids: list[tuple[str, str | None]]  # (case id as read, location): the duplicate check
     drafts: list[Path | None]
     cases: list[Case] | None = None  # only in-process, for ``on_case``
+    results: list[CaseResult] | None = None  # likewise
+
+
+def case_line(result: CaseResult) -> bytes:
+    """A case result as one line of results.json (compact; never NaN)."""
+    return json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def _work_file(index: int, path: Path, template: Template, options: RunOptions, keep_cases: bool) -> _Done:
@@ -260,7 +272,10 @@ def _work_file(index: int, path: Path, template: Template, options: RunOptions, 
         if options.pseudonymise_key is not None:
             _pseudonymise(result, outcome.record, options.pseudonymise_key)
         drafts.append(options.case_writer.draft(case, result, f"{index}-{k}") if options.case_writer else None)
-    return _Done(outcome.record, outcome.results, real_ids, drafts, outcome.cases if keep_cases else None)
+    lines = [case_line(r) for r in outcome.results]
+    errors = [[i.line(r.source) for i in r.issues if i.severity == "error"] for r in outcome.results]
+    return _Done(outcome.record, lines, errors, real_ids, drafts,
+                 outcome.cases if keep_cases else None, outcome.results if keep_cases else None)
 
 
 _WORKER: tuple[Template, RunOptions] | None = None
@@ -280,7 +295,7 @@ def _work_chunk(chunk: list[tuple[int, Path]]) -> list[_Done]:
 def _crashed(path: Path) -> _Done:
     record = InputRecord(display_path(path), None, "rejected",
                          error="the reader process stopped while reading this file (crashed or ran out of memory)")
-    return _Done(record, [], [], [])
+    return _Done(record, [], [], [], [])
 
 
 def _pool(jobs: int, template: Template, options: RunOptions) -> Any:
@@ -374,25 +389,28 @@ def run_audit(
     for n, done in enumerate(stream, 1):
         inputs.append(done.record)
         error_lines += [i.line(done.record.path) for i in done.record.issues if i.severity == "error"]
-        for k, result in enumerate(done.results):
+        for k, line in enumerate(done.lines):
+            d = json.loads(line)
             real_id, location = done.real_ids[k]
             first = seen_ids.get(real_id)
             if first is not None:
-                result.issues.append(Issue("warning", "duplicate-case",
-                                           f"case reference {result.id!r} was already read from {first}", location))
+                dup = Issue("warning", "duplicate-case", f"case reference {d['id']!r} was already read from {first}",
+                            location)
+                d["issues"].append(dup.to_dict())
+                line = b""  # the stored line must carry the warning too
+                if done.results is not None:
+                    done.results[k].issues.append(dup)
             else:
-                seen_ids[real_id] = result.source + (f" {location}" if location else "")
+                seen_ids[real_id] = d["source"] + (f" {location}" if location else "")
             draft = done.drafts[k]
             if draft is not None and options.case_writer is not None:
-                options.case_writer.place(draft, result.id)
-            if on_case is not None and done.cases is not None:
-                on_case(done.cases[k], result)
-            d = result.to_dict()
-            cases.append(d)
+                options.case_writer.place(draft, d["id"])
+            if on_case is not None and done.cases is not None and done.results is not None:
+                on_case(done.cases[k], done.results[k])
+            cases.append(d, line or None)
             agg.add(d)
-            errors = [i.line(result.source) for i in result.issues if i.severity == "error"]
-            case_errors += len(errors)
-            error_lines += errors
+            case_errors += len(done.errors[k])
+            error_lines += done.errors[k]
         if on_progress is not None:
             on_progress(done.record, n, len(files))
     inputs.extend(skipped)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from .model import Case, CaseResult, CriterionResult, Issue, Template
+from .model import Case, CaseResult, Criterion, CriterionResult, Issue, ScaleOption, Template
 from .values import is_blank, text_of
 
 
@@ -39,10 +40,10 @@ def condition_holds(cond: dict[str, Any], fields: dict[str, Any]) -> bool:
 
 def weighted_score(pairs: list[tuple[float, float]]) -> float | None:
     """100 × Σ w·a / Σ w over (weight, attainment) pairs with w > 0; None when there are none."""
-    total_w = sum(w for w, _ in pairs if w > 0)
+    total_w = sum([w for w, _ in pairs if w > 0])
     if total_w <= 0:
         return None
-    return 100.0 * sum(w * a for w, a in pairs if w > 0) / total_w
+    return 100.0 * sum([w * a for w, a in pairs if w > 0]) / total_w
 
 
 def public_fields(template: Template, fields: dict[str, Any]) -> dict[str, Any]:
@@ -61,13 +62,56 @@ def public_fields(template: Template, fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class _CriterionPlan:
+    """What scoring needs of one criterion, looked up once per template rather than once per case."""
+
+    crit: Criterion
+    max_points: float
+    options: dict[str, ScaleOption]
+    targets: tuple[tuple[str, str], ...]  # (dimension id, item id) it counts towards
+
+
+@dataclass(frozen=True)
+class _Plan:
+    criteria: tuple[_CriterionPlan, ...]
+    items: tuple[tuple[str, tuple[str, ...]], ...]  # every dimension's items, in template order
+
+
+_PLANS: dict[int, tuple[Template, _Plan]] = {}
+
+
+def _plan(template: Template) -> _Plan:
+    """The template's scoring plan, built on first use (keyed by identity: templates are not hashable)."""
+    hit = _PLANS.get(id(template))
+    if hit is not None and hit[0] is template:
+        return hit[1]
+    crits = []
+    for crit in template.criteria.values():
+        scale = template.scales[crit.scale]
+        targets = tuple((dim_id, item) for dim_id, items in template.items_of(crit).items() for item in items)
+        crits.append(_CriterionPlan(crit, scale.max_points, {o.value: o for o in scale.options}, targets))
+    items = tuple((dim_id, tuple(i.id for i in dim.items)) for dim_id, dim in template.all_dimensions().items())
+    plan = _Plan(tuple(crits), items)
+    if len(_PLANS) > 32:  # a long-lived process that loads many templates keeps only recent plans
+        _PLANS.clear()
+    _PLANS[id(template)] = (template, plan)
+    return plan
+
+
 def score_case(template: Template, case: Case) -> CaseResult:
+    plan = _plan(template)
     issues: list[Issue] = list(case.issues)
     criteria: dict[str, CriterionResult] = {}
     critical_failures: list[str] = []
-    for crit in template.criteria.values():
-        scale = template.scales[crit.scale]
-        ans = case.answers.get(crit.id)
+    pairs: dict[str, dict[str, list[tuple[float, float]]]] = {
+        dim_id: {item: [] for item in items} for dim_id, items in plan.items
+    }
+    scored: list[tuple[float, float]] = []  # (weight, attainment) of every scored criterion, in order
+    answers = case.answers
+    for cp in plan.criteria:
+        crit = cp.crit
+        ans = answers.get(crit.id)
         location = ans.location if ans else None
         given = ans is not None and ans.value is not None
         applies = crit.applies_if is None or condition_holds(crit.applies_if, case.fields)
@@ -78,40 +122,33 @@ def score_case(template: Template, case: Case) -> CaseResult:
                           f"{crit.id} does not apply to this case by rule; the answer given is ignored", location)
                 )
             criteria[crit.id] = CriterionResult("not_applicable", ans.value if ans is not None else None, None,
-                                                scale.max_points, crit.weight, location)
+                                                cp.max_points, crit.weight, location)
             continue
         if not given:
             if ans is None or ans.raw is None:  # an unknown answer already has its error
                 issues.append(Issue("warning", "unanswered", f"{crit.id} is not answered", location))
-            criteria[crit.id] = CriterionResult("unanswered", None, None, scale.max_points, crit.weight, location)
+            criteria[crit.id] = CriterionResult("unanswered", None, None, cp.max_points, crit.weight, location)
             continue
         assert ans is not None and ans.value is not None
-        option = scale.option(ans.value)
+        option = cp.options[ans.value]
         if option.points is None:
             if option.flag:
                 issues.append(Issue("warning", "flagged-answer", f"{crit.id} is answered {option.label!r}", location))
-            criteria[crit.id] = CriterionResult("excluded", option.value, None, scale.max_points, crit.weight,
+            criteria[crit.id] = CriterionResult("excluded", option.value, None, cp.max_points, crit.weight,
                                                 location, flagged=option.flag)
             continue
-        criteria[crit.id] = CriterionResult("scored", option.value, option.points, scale.max_points, crit.weight,
-                                            location, flagged=option.flag)
+        r = criteria[crit.id] = CriterionResult("scored", option.value, option.points, cp.max_points, crit.weight,
+                                                location, flagged=option.flag)
         if crit.critical and option.points == 0:
             critical_failures.append(crit.id)
-
-    # One pass over the scored criteria, each adding to every item it is mapped to.
-    pairs: dict[str, dict[str, list[tuple[float, float]]]] = {
-        dim_id: {item.id: [] for item in dim.items} for dim_id, dim in template.all_dimensions().items()
-    }
-    for crit in template.criteria.values():
-        r = criteria[crit.id]
-        if r.status != "scored":
-            continue
-        for dim_id, items in template.items_of(crit).items():
-            for item in items:
-                pairs[dim_id][item].append((r.weight, r.attainment or 0.0))
+        # each scored criterion adds to every item it is mapped to, in criterion order
+        pair = (r.weight, r.attainment or 0.0)
+        scored.append(pair)
+        for dim_id, item in cp.targets:
+            pairs[dim_id][item].append(pair)
     dims = {dim_id: {item: weighted_score(p) for item, p in per.items()} for dim_id, per in pairs.items()}
 
-    score = weighted_score([(r.weight, r.attainment or 0.0) for r in criteria.values() if r.status == "scored"])
+    score = weighted_score(scored)
     rating = template.band_for(score)
     if rating is not None and critical_failures and template.critical_cap is not None:
         if template.band_rank(template.critical_cap) > template.band_rank(rating):

@@ -27,11 +27,14 @@ class CaseStore:
             self._list = []
         self._count = 0
 
-    def append(self, case: dict[str, Any]) -> None:
+    def append(self, case: dict[str, Any], line: bytes | None = None) -> None:
+        """Keep one case; ``line`` is the case already encoded as compact JSON, when the caller has it."""
         self._count += 1
         if self._file is not None:
             self._file.seek(0, 2)
-            self._file.write(json.dumps(case, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n")
+            if line is None:
+                line = json.dumps(case, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            self._file.write(line + b"\n")
         else:
             assert self._list is not None
             self._list.append(case)
