@@ -105,6 +105,8 @@ def is_blank(value: Any) -> bool:
 
 def text_of(value: Any) -> str:
     """Text of a cell value: whole floats lose their ``.0`` (Excel stores 1001 as 1001.0)."""
+    if type(value) is str:  # by far the commonest
+        return clean_text(value).strip()
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:

@@ -410,13 +410,17 @@ def _resolve(rows: list[Row], heads: list[_Header], i: int, n: int, end: int,
     body = rows[i + n:end]
     id_hits: dict[int, int] = {}
     text_hits: dict[int, int] = {}
+    by_key, by_text = index.criteria_by_key, index.criteria_by_text
     for row in body:
         for c, v in row.cells.items():
-            if isinstance(v, (str, int, float)) and not isinstance(v, bool):
-                if index.criteria_by_key.get(norm_key(text_of(v))):
+            if isinstance(v, str):
+                key = norm_key(v)  # as norm_key(text_of(v)): cleaning only touches what the key drops
+                if key in by_key:
                     id_hits[c] = id_hits.get(c, 0) + 1
-                elif isinstance(v, str) and index.criteria_by_text.get(norm_key(v)):
+                elif key in by_text:
                     text_hits[c] = text_hits.get(c, 0) + 1
+            elif isinstance(v, (int, float)) and not isinstance(v, bool) and norm_key(text_of(v)) in by_key:
+                id_hits[c] = id_hits.get(c, 0) + 1
     id_like = {c for c, r in roles.items() if r in ("id", "either")}
     id_col = _best(id_hits, id_like)
     if id_col is None:

@@ -5,8 +5,9 @@ bytes and, for Office files, at the zip's central directory, so a hostile file
 (zip bomb, billion laughs, external entities, a lying header, a file that is not
 what its suffix says) is refused with one line an auditor can act on. Sizes,
 ratios and counts are judged from the directory before anything is inflated;
-then each part is inflated once in 64 KB steps (never held whole) to prove it is
-no bigger than it claims and to read its XML prolog.
+then each part is inflated once in 64 KB steps to prove it is no bigger than it
+claims and to read its XML prolog. The XML parts are kept (within a budget) and
+handed to the reader, so nothing is inflated twice.
 """
 
 from __future__ import annotations
@@ -49,16 +50,20 @@ _XML_NAME = re.compile(r"\.(xml|rels|vml)$", re.IGNORECASE)
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def check(data: bytes, suffix: str) -> None:
-    """Refuse bytes no reader should be given; raises ``ReadError`` with one line."""
+def check(data: bytes, suffix: str) -> "CheckedZip | None":
+    """Refuse bytes no reader should be given; raises ``ReadError`` with one line.
+
+    For an Office file, returns its checked parts (``CheckedZip``): the XML the check
+    inflated is kept, so the reader does not inflate it again."""
     if not data:
         raise ReadError("the file is empty (0 bytes)")
     suffix = suffix.lower()
     kind = _OFFICE.get(suffix)
     if kind is not None:
-        _check_office(data, suffix, kind)
-    elif suffix == ".json":
+        return _check_office(data, suffix, kind)
+    if suffix == ".json":
         _check_json_magic(data)
+    return None
 
 
 # --------------------------------------------------------------------------- what the bytes are
@@ -75,12 +80,12 @@ def _check_json_magic(data: bytes) -> None:
         raise ReadError("not a JSON file (looks like a PDF file)")
 
 
-def _check_office(data: bytes, suffix: str, kind: str) -> None:
+def _check_office(data: bytes, suffix: str, kind: str) -> "CheckedZip":
     if data.startswith(OLE_MAGIC):
         raise ReadError(_ole_message(data, suffix, kind))
     if not data.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
         raise ReadError(_not_zip_message(data, suffix, kind))
-    _check_zip(data, suffix, kind)
+    return _check_zip(data, suffix, kind)
 
 
 def _ole_streams(data: bytes) -> set[str]:
@@ -199,7 +204,48 @@ class _Part:
     offset: int  # of the local header, in ``data``
 
 
-def _check_zip(data: bytes, suffix: str, kind: str) -> None:
+class CheckedZip:
+    """An Office file's parts once every check has passed, for its reader (in place of ``zipfile``).
+
+    Each XML part the check inflated is kept, up to ``KEEP_BYTES`` in all; any other part is
+    inflated on request from the checked directory. Names resolve as ``zipfile`` resolves
+    them: a name ends at a NUL byte, and of two entries with one name the later wins.
+    """
+
+    def __init__(self, data: bytes, located: list[tuple[_Part, int]], kept: dict[str, bytes]) -> None:
+        self._data = data
+        self._parts = {_zip_name(p.name): (p, start) for p, start in located}
+        self._kept = kept
+
+    def namelist(self) -> list[str]:
+        return list(self._parts)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._parts
+
+    def read(self, name: str) -> bytes:
+        """A part's content; ``KeyError`` when there is no such part."""
+        kept = self._kept.get(name)
+        if kept is not None:
+            return kept
+        part, start = self._parts[name]
+        raw = self._data[start: start + part.csize]
+        if part.method == zipfile.ZIP_STORED:
+            return raw
+        # Safe to inflate whole: the check proved this stream gives exactly part.usize bytes.
+        return zlib.decompressobj(-15).decompress(raw, part.usize) if part.usize else b""
+
+
+#: inflated XML kept from the check for the reader, in all; past it a part is inflated again when read
+KEEP_BYTES = 32 * 1024 * 1024
+
+
+def _zip_name(name: str) -> str:
+    nul = name.find("\x00")
+    return name if nul < 0 else name[:nul]
+
+
+def _check_zip(data: bytes, suffix: str, kind: str) -> CheckedZip:
     broken = f"not a valid {suffix} file (zip archive is truncated or damaged)"
     parts = _central_directory(data, broken)
     _check_kind([p.name for p in parts], suffix, kind)
@@ -224,8 +270,15 @@ def _check_zip(data: bytes, suffix: str, kind: str) -> None:
             raise ReadError(f"part {part_name(part.name)} is compressed {ratio:,}:1, far beyond any real form "
                             "(a zip bomb?)")
         starts.append(_check_local_header(data, part, suffix))
+    kept: dict[str, bytes] = {}
+    budget = KEEP_BYTES
     for part, start in zip(parts, starts):
-        _check_part(data, part, start)
+        keep = budget >= part.usize and _XML_NAME.search(part.name) is not None
+        content = _check_part(data, part, start, keep)
+        if content is not None:
+            budget -= len(content)
+            kept[_zip_name(part.name)] = content
+    return CheckedZip(data, list(zip(parts, starts)), kept)
 
 
 def _end_record(data: bytes, broken: str) -> tuple[int, int, int]:
@@ -342,7 +395,7 @@ def _check_kind(names: list[str], suffix: str, kind: str) -> None:
 # --------------------------------------------------------------------------- what each part holds
 
 
-def _check_part(data: bytes, part: _Part, start: int) -> None:
+def _check_part(data: bytes, part: _Part, start: int, keep: bool = False) -> bytes | None:
     """Inflate the part once, 64 KB at a time with the output dropped: it must give exactly
     the size and CRC its headers state, and an XML part must not declare a DOCTYPE (the only
     way to define entities, which billion-laughs and external-entity attacks need; no Office
@@ -350,14 +403,18 @@ def _check_part(data: bytes, part: _Part, start: int) -> None:
 
     The size matters because ``zipfile.read()`` inflates a whole chunk of compressed data
     before it trims to the stated size: a part that states 3 KB but inflates to 30 MB would
-    cost the reader the 30 MB. Memory here stays at one 64 KB step; time is bounded by the
-    stated sizes the limits above allow."""
+    cost the reader the 30 MB. Memory here stays at one 64 KB step, unless ``keep`` asks for
+    the content (an XML part the reader will parse, within ``KEEP_BYTES``), which is then
+    returned; time is bounded by the stated sizes the limits above allow."""
     if part.name.endswith("/") and part.usize == 0:
-        return
+        return None
     produced, crc = 0, 0
     head = b""
     judged = False  # whether the prolog has been judged (or the part is not XML)
+    pieces: list[bytes] = []
     for out in _inflate(data, part, start):
+        if keep:
+            pieces.append(out)
         produced += len(out)
         if produced > part.usize:
             raise ReadError(f"part {part_name(part.name)} unpacks to more than the {part.usize:,} bytes its "
@@ -372,6 +429,7 @@ def _check_part(data: bytes, part: _Part, start: int) -> None:
         raise ReadError(f"part {part_name(part.name)} is damaged (its data ends early)")
     if crc != part.crc:
         raise ReadError(f"part {part_name(part.name)} is damaged (its data does not match its checksum)")
+    return b"".join(pieces) if keep else None
 
 
 def _judge_prolog(part: _Part, head: bytes, final: bool) -> bool:
