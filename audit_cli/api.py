@@ -74,6 +74,7 @@ class AuditReport:
     generated: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. gates, added by the caller
     case_errors: int | None = None  # counted as cases arrive, so nothing re-reads them
+    case_warnings: int | None = None  # likewise
     #: every error as one full line for the terminal (with the case text it quotes, which
     #: results.json withholds)
     error_lines: list[str] = field(default_factory=list)
@@ -382,7 +383,7 @@ def run_audit(
     )
     inputs: list[InputRecord] = []
     cases = CaseStore(options.out_dir)
-    case_errors = 0
+    case_errors = case_warnings = 0
     agg = Aggregator(template)
     seen_ids: dict[str, str] = {}
     error_lines: list[str] = []
@@ -410,12 +411,13 @@ def run_audit(
             cases.append(d, line or None)
             agg.add(d)
             case_errors += len(done.errors[k])
+            case_warnings += sum(1 for i in d["issues"] if i["severity"] == "warning")
             error_lines += done.errors[k]
         if on_progress is not None:
             on_progress(done.record, n, len(files))
     inputs.extend(skipped)
     return AuditReport(template, inputs, cases, agg.to_dict(), label=options.label, generated=now_iso(),
-                       case_errors=case_errors, error_lines=error_lines)
+                       case_errors=case_errors, case_warnings=case_warnings, error_lines=error_lines)
 
 
 def _pseudonymise(result: CaseResult, record: InputRecord, key: bytes) -> None:

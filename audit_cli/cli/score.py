@@ -119,12 +119,13 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
 
         write_board_docx(tpl, doc, s.docx, suppress_small=s.suppress_small)
 
-    print_findings(doc, s.verbose, s.quiet, report.error_lines)
+    print_findings(doc, s.verbose, s.quiet, report.error_lines, report.case_warnings)
     if s.format == "json":
         dump(doc, sys.stdout)
         sys.stdout.flush()
     elif not s.quiet:
-        typer.echo(render_table(doc, tpl.all_dimensions(), "github" if s.format == "markdown" else "simple"), nl=False)
+        typer.echo(render_table(doc, tpl.all_dimensions(), "github" if s.format == "markdown" else "simple",
+                                errors=report.error_count), nl=False)
         cases_note = f" and {len(sink.written)} case workbook(s) in {s.out / 'cases'}" if sink else ""
         err(f"wrote {s.out / 'results.json'}, {s.out / 'aggregate.xlsx'}{cases_note}")
     failed_gates = any(not g["passed"] for g in doc["gates"])
@@ -173,7 +174,8 @@ def progress_bar(enabled: bool) -> Iterator[Any]:
         yield update
 
 
-def print_findings(doc: dict[str, Any], verbose: bool, quiet: bool, error_lines: list[str]) -> None:
+def print_findings(doc: dict[str, Any], verbose: bool, quiet: bool, error_lines: list[str],
+                   case_warnings: int | None = None) -> None:
     """One line per rejected file and per error (warnings too with --verbose), on stderr.
 
     Errors come from the run itself, so they show the value an auditor typed (``'Maybe' is
@@ -190,14 +192,15 @@ def print_findings(doc: dict[str, Any], verbose: bool, quiet: bool, error_lines:
         for i in rec.get("issues", []):
             if i["severity"] == "warning" and verbose:
                 err(Issue(**i).line(rec["path"]))
-    for case in doc["cases"]:
-        for i in case["issues"]:
-            if i["severity"] != "warning":
-                continue
-            if verbose:
-                err(Issue(**i).line(case["source"]))
-            else:
-                warnings += 1
+    if verbose:
+        for case in doc["cases"]:
+            for i in case["issues"]:
+                if i["severity"] == "warning":
+                    err(Issue(**i).line(case["source"]))
+    elif case_warnings is not None:
+        warnings = case_warnings  # counted as the cases arrived: no second pass over them
+    else:
+        warnings = sum(1 for case in doc["cases"] for i in case["issues"] if i["severity"] == "warning")
     if warnings and not quiet and not verbose:
         err(f"{warnings} warning(s) in cases (unanswered criteria, duplicates…): see results.json or rerun with --verbose")
     from ..gates import failure_message

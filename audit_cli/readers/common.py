@@ -37,6 +37,8 @@ class TemplateIndex:
                     key = norm_answer(w)
                     self.option_words.add(key)
                     self.option_values.setdefault(key, set()).add((sid, o.value))
+        # grid.py's verdict on short cell texts as headers: (role, names an option, stripped text)
+        self.header_cells: dict[str, tuple[str | None, bool, str]] = {}
 
     def field(self, label: Any) -> CaseField | None:
         """The case field a label names (by id or label; case, punctuation, spacing and a trailing ``:`` ignored)."""

@@ -309,17 +309,28 @@ def _classify(row: Row, index: TemplateIndex) -> _Header:
     roles: dict[int, str] = {}
     options: dict[int, str] = {}
     texts: dict[int, str] = {}
+    seen = index.header_cells
     for col, v in row.cells.items():
         if not isinstance(v, str) or len(v) > _HEADER_MAX:
             continue
-        role = header_role(v)
+        known = seen.get(v)
+        if known is None:
+            known = (header_role(v), _option_key(v) in index.option_words, v.strip())
+            if len(seen) >= _HEADER_CELLS_KEPT:
+                seen.clear()
+            seen[v] = known
+        role, is_option, text = known
         if role:
             roles[col] = role
-        if _option_key(v) in index.option_words:
-            options[col] = v.strip()
-        if role or col in options:
-            texts[col] = v.strip()
+        if is_option:
+            options[col] = text
+        if role or is_option:
+            texts[col] = text
     return _Header(roles, options, texts)
+
+
+#: short cell texts classified as header words, kept per template (forms repeat them in every file)
+_HEADER_CELLS_KEPT = 20_000
 
 
 @dataclass(frozen=True)

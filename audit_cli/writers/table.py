@@ -14,15 +14,18 @@ def fmt(v: float | None, suffix: str = "") -> str:
     return "–" if v is None else f"{v:.1f}{suffix}"
 
 
-def summary_tables(doc: dict[str, Any], template_dims: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
-    """(title, headers, rows) for each table of the summary; shared by every text format."""
+def summary_tables(doc: dict[str, Any], template_dims: dict[str, Any],
+                   errors: int | None = None) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """(title, headers, rows) for each table of the summary; shared by every text format.
+    ``errors``: the run's error count when the caller kept it (else the cases are read for it)."""
     agg = doc["aggregate"]
     files = doc["inputs"]
     read = sum(1 for i in files if i["status"] == "read")
     rejected = sum(1 for i in files if i["status"] == "rejected")
-    errors = sum(1 for c in doc["cases"] for i in c["issues"] if i["severity"] == "error") + sum(
-        1 for f in files for i in f.get("issues", []) if i["severity"] == "error"
-    )
+    if errors is None:
+        errors = sum(1 for c in doc["cases"] for i in c["issues"] if i["severity"] == "error") + sum(
+            1 for f in files for i in f.get("issues", []) if i["severity"] == "error"
+        )
     head: list[list[Any]] = [
         ["Template", f"{doc['template']['id']} {doc['template']['version']}"],
         ["Files read", read],
@@ -79,12 +82,12 @@ def _md_cell(value: Any) -> Any:
     return value
 
 
-def render_markdown(doc: dict[str, Any], template_dims: dict[str, Any]) -> str:
+def render_markdown(doc: dict[str, Any], template_dims: dict[str, Any], errors: int | None = None) -> str:
     """The summary as Markdown (a heading and a table per part), for CI job summaries."""
     title = f"msp-audit: {doc['template'].get('title') or doc['template']['id']}"
     label = doc.get("run", {}).get("label")
     parts = [f"## {_md_cell(title)}" + (f" ({_md_cell(label)})" if label else "")]
-    for name, headers, rows in summary_tables(doc, template_dims):
+    for name, headers, rows in summary_tables(doc, template_dims, errors):
         if headers == ["", ""]:
             headers = ["Measure", "Value"]
         headers = [h or " " for h in headers]
@@ -94,12 +97,13 @@ def render_markdown(doc: dict[str, Any], template_dims: dict[str, Any]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def render_table(doc: dict[str, Any], template_dims: dict[str, Any], tablefmt: str = "simple") -> str:
+def render_table(doc: dict[str, Any], template_dims: dict[str, Any], tablefmt: str = "simple",
+                 errors: int | None = None) -> str:
     """The terminal summary; ``tablefmt="github"`` gives the Markdown form."""
     if tablefmt in ("github", "markdown"):
-        return render_markdown(doc, template_dims)
+        return render_markdown(doc, template_dims, errors)
     parts = []
-    for _title, headers, rows in summary_tables(doc, template_dims):
+    for _title, headers, rows in summary_tables(doc, template_dims, errors):
         parts.append(tabulate(rows, headers=headers if headers != ["", ""] else (), tablefmt=tablefmt,
                               disable_numparse=True))
     return "\n\n".join(parts) + "\n"
