@@ -78,26 +78,32 @@ class Aggregator:
         score = r["score"]
         if score is not None:
             self.scores.append(score)
-        self.ratings[r["rating"] if r["rating"] is not None else NOT_RATED] = (
-            self.ratings.get(r["rating"] if r["rating"] is not None else NOT_RATED, 0) + 1
-        )
-        for d, items in r["dimensions"].items():
+        rating = r["rating"] if r["rating"] is not None else NOT_RATED
+        self.ratings[rating] = self.ratings.get(rating, 0) + 1
+        dimensions = r["dimensions"]
+        for d, items in dimensions.items():
             bucket = self.item_scores.get(d)
             if bucket is None:
                 continue
             for item, v in items.items():
                 if v is not None and item in bucket:
                     bucket[item].append(v)
+        crit_status, crit_counts, crit_attain = self.crit_status, self.crit_counts, self.crit_attain
         for cid, c in r["criteria"].items():
-            if cid not in self.crit_status:
+            status_counts = crit_status.get(cid)
+            if status_counts is None:
                 continue
-            self.crit_status[cid][c["status"]] += 1
+            status = c["status"]
+            status_counts[status] += 1
             if c.get("flagged"):
-                self.crit_status[cid]["flagged"] += 1
-            if c["status"] in ("scored", "excluded") and c["answer"] is not None:
-                self.crit_counts[cid][c["answer"]] = self.crit_counts[cid].get(c["answer"], 0) + 1
-            if c["status"] == "scored":
-                self.crit_attain[cid].append(c["points"] / c["max"])
+                status_counts["flagged"] += 1
+            if status == "scored" or status == "excluded":
+                answer = c["answer"]
+                if answer is not None:
+                    counts = crit_counts[cid]
+                    counts[answer] = counts.get(answer, 0) + 1
+                if status == "scored":
+                    crit_attain[cid].append(c["points"] / c["max"])
         if r["critical_failures"]:
             self.critical_cases += 1
             for c in r["critical_failures"]:
@@ -105,6 +111,10 @@ class Aggregator:
             merged = set(self.critical.get(r["id"], [])) | set(r["critical_failures"])
             self.critical[r["id"]] = [c for c in self.template.criteria if c in merged]
         fields = r.get("fields", {})
+        if self.breakdown_fields:
+            # every step/principle score of the case, once, for each breakdown value it counts under
+            item_values = [(d, item, v) for d, items in dimensions.items() if d != "section"
+                           for item, v in items.items() if v is not None]
         for f in self.breakdown_fields:
             raw = fields.get(f.id)
             values = raw if isinstance(raw, list) else [raw]
@@ -115,12 +125,9 @@ class Aggregator:
                 self.bd_cases[f.id][v] += 1
                 if score is not None:
                     self.bd_scores[f.id][v].append(score)
-                for d, items in r["dimensions"].items():
-                    if d == "section":
-                        continue
-                    for item, s in items.items():
-                        if s is not None:
-                            self.bd_items[f.id][v][d][item].append(s)
+                per_dim = self.bd_items[f.id][v]
+                for d, item, s in item_values:
+                    per_dim[d][item].append(s)
         for f in self.outcome_fields:
             raw = fields.get(f.id)
             counts = self.field_counts[f.id]
