@@ -45,7 +45,8 @@ def load_template(ref: str | Path | None = None) -> Template:
     """A bundled template by id, or a template file by path."""
     ref = DEFAULT_TEMPLATE if ref is None else ref
     bundled = bundled_templates()
-    if isinstance(ref, str) and ref in bundled:
+    is_bundled = isinstance(ref, str) and ref in bundled
+    if is_bundled:
         path = bundled[ref]
     else:
         path = Path(ref)
@@ -66,11 +67,14 @@ def load_template(ref: str | Path | None = None) -> Template:
         ) from None
     except OSError as exc:
         raise TemplateError(str(path), [f"cannot read: {exc.strerror or exc}"]) from None
-    return template_from_dict(doc, source=str(path))
+    return template_from_dict(doc, source=str(path), bundled=is_bundled)
 
 
-def template_from_dict(doc: Any, source: str = "<template>") -> Template:
-    problems = check_template(doc)
+def template_from_dict(doc: Any, source: str = "<template>", bundled: bool = False) -> Template:
+    """A checked template. A ``bundled`` one ships with the package and its schema check runs in
+    the test suite (``test_bundled_templates_are_valid``), not on every run: loading jsonschema
+    and validating costs more than a small run's reading."""
+    problems = list(_semantic_problems(doc)) if bundled else check_template(doc)
     if problems:
         raise TemplateError(source, problems)
     return _build(doc, source)

@@ -60,7 +60,6 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
     from ..config import resolve_score_settings
     from ..templates import load_template
     from ..writers.results_json import dump, write_results
-    from ..writers.table import render_table
 
     s = resolve_score_settings(cli_values, config, isolated, Path.cwd())
     if s.format not in ("table", "json", "markdown"):
@@ -124,6 +123,8 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
         dump(doc, sys.stdout)
         sys.stdout.flush()
     elif not s.quiet:
+        from ..writers.table import render_table
+
         typer.echo(render_table(doc, tpl.all_dimensions(), "github" if s.format == "markdown" else "simple",
                                 errors=report.error_count), nl=False)
         cases_note = f" and {len(sink.written)} case workbook(s) in {s.out / 'cases'}" if sink else ""
