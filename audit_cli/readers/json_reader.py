@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import lru_cache
 from itertools import accumulate
 from pathlib import PurePath
 from typing import Any
@@ -42,7 +43,16 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 def _key(k: Any) -> str:
     """A key as it may appear in a location or message: printable and bounded."""
+    if type(k) is str and len(k) <= 200:
+        return _short_key(k)  # the same keys (A1, team) recur in every case
+    return _key_uncached(k)
+
+
+def _key_uncached(k: Any) -> str:
     return shorten(_UNPRINTABLE.sub("?", str(k)), 40)
+
+
+_short_key = lru_cache(maxsize=4096)(_key_uncached)
 
 
 def _loc(parts: list[Any]) -> str:
