@@ -142,8 +142,8 @@ def discover(paths: Iterable[str | Path], out_dir: Path | None = None) -> tuple[
     seen: set[Path] = set()
     out = out_dir.resolve() if out_dir is not None else None
 
-    def consider(p: Path, explicit: bool) -> None:
-        rp = p.resolve()
+    def consider(p: Path, explicit: bool, rp: Path | None = None) -> None:
+        rp = rp or p.resolve()
         if rp in seen:
             return
         seen.add(rp)
@@ -160,28 +160,31 @@ def discover(paths: Iterable[str | Path], out_dir: Path | None = None) -> tuple[
         else:
             skipped.append(InputRecord(display_path(p), None, "skipped", note=f"{suffix or 'no suffix'}: not read"))
 
-    def walk(folder: Path) -> Iterator[Path]:
+    def walk(folder: Path) -> Iterator[tuple[Path, Path]]:
+        """(file, its resolved path) under ``folder``; one scandir and one resolve per folder, not per file."""
         try:
-            entries = sorted(folder.iterdir(), key=lambda e: e.name)
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
         except OSError:
             return
         if any(e.name == OUTPUT_MARKER for e in entries):
             return
+        real = folder.resolve()
         for e in entries:
             if _is_hidden_or_lock(e.name) or e.is_symlink():
                 continue
-            if out is not None and e.resolve() == out:
-                continue
-            if e.is_dir():
-                yield from walk(e)
-            elif e.is_file():
-                yield e
+            if e.is_dir(follow_symlinks=False):
+                if out is not None and real / e.name == out:
+                    continue
+                yield from walk(folder / e.name)
+            elif e.is_file(follow_symlinks=False):
+                yield folder / e.name, real / e.name  # not a symlink: resolves beside its folder
 
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            for f in walk(p):
-                consider(f, explicit=False)
+            for f, rf in walk(p):
+                consider(f, explicit=False, rp=rf)
         elif p.is_file():
             consider(p, explicit=True)
         else:
