@@ -26,6 +26,8 @@ class TemplateIndex:
         self.criteria_by_text: dict[str, Criterion] = {}
         for crit in template.criteria.values():
             self.criteria_by_text.setdefault(norm_key(crit.text), crit)
+        #: each criterion key's first characters, to rule out long texts cheaply (grid._criterion_key)
+        self.key_heads: set[str] = {k[:8] for k in (*self.criteria_by_key, *self.criteria_by_text)}
         self.matchers: dict[str, AnswerMatcher] = {sid: AnswerMatcher(s) for sid, s in template.scales.items()}
         # Every spelling of every option of every scale: used to recognise option columns.
         self.option_words: set[str] = set()

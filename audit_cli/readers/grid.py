@@ -404,6 +404,20 @@ def _only_marks(body: list[Row], col: int) -> bool:
     return all(mark_of(r.cells[col]) is not None for r in body if col in r.cells)
 
 
+_HEAD = 8  # leading characters of a key compared before a long text is normalised whole
+
+
+def _criterion_key(index: TemplateIndex, text: str) -> str | None:
+    """``norm_key(text)``, or None when a long text (evidence, most often) cannot be any criterion's
+    id or question: its key's first characters start no key of the template. Exact, because a
+    prefix's key is a prefix of the whole text's key."""
+    if len(text) > 200:
+        head = norm_key(text[:32])
+        if len(head) >= _HEAD and head[:_HEAD] not in index.key_heads:
+            return None
+    return norm_key(text)
+
+
 def _resolve(rows: list[Row], heads: list[_Header], i: int, n: int, end: int,
              index: TemplateIndex) -> AnswerTable | None:
     """Which column is which, deciding ambiguous headers (``No.`` beside ``No``) by what the cells below hold."""
@@ -425,7 +439,9 @@ def _resolve(rows: list[Row], heads: list[_Header], i: int, n: int, end: int,
     for row in body:
         for c, v in row.cells.items():
             if isinstance(v, str):
-                key = norm_key(v)  # as norm_key(text_of(v)): cleaning only touches what the key drops
+                key = _criterion_key(index, v)  # as norm_key(text_of(v)): cleaning only touches what keys drop
+                if key is None:
+                    continue
                 if key in by_key:
                     id_hits[c] = id_hits.get(c, 0) + 1
                 elif key in by_text:
