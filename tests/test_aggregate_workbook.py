@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import tracemalloc
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ from audit_cli.api import RunOptions, run_audit
 from audit_cli.cli import app
 from audit_cli.gates import evaluate_gates, parse_gate
 from audit_cli.model import Template
+from audit_cli.store import CaseStore
 from audit_cli.templates import template_from_dict
-from audit_cli.writers.aggregate_workbook import natural_key, write_aggregate_workbook
+from audit_cli.writers.aggregate_workbook import natural_key, read_case, write_aggregate_workbook
 
 from conftest import base_template_doc, write_json
 
@@ -375,6 +377,121 @@ def test_same_doc_gives_the_same_file(board: tuple[Template, dict[str, Any], Pat
     assert again.read_bytes() == path.read_bytes()
     assert "2026-06-30T12:00:00Z" in xml_parts(again)["docProps/core.xml"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again.xlsx"]  # no temporary files left
+
+
+# --------------------------------------------------------------------------- a run's case store
+
+
+class CountingStore(CaseStore):
+    """A case store that counts how often its cases are read."""
+
+    reads = 0
+
+    def lines(self) -> Any:
+        self.reads += 1
+        return super().lines()
+
+    def __iter__(self) -> Any:
+        self.reads += 1
+        return super().__iter__()
+
+
+def stored(cases: Any, folder: Path) -> CountingStore:
+    store = CountingStore(folder)
+    for case in cases:
+        store.append(case)
+    return store
+
+
+@pytest.mark.parametrize("suppress", [False, True])
+def test_a_stored_run_gives_the_same_workbook_reading_the_cases_once(
+        board: tuple[Template, dict[str, Any], Path], tmp_path: Path, suppress: bool) -> None:
+    t, doc, _ = board
+    listed, spooled = tmp_path / "listed.xlsx", tmp_path / "spooled.xlsx"
+    write_aggregate_workbook(t, doc, listed, suppress_small=suppress)
+    store = stored(doc["cases"], tmp_path)
+    write_aggregate_workbook(t, {**doc, "cases": store}, spooled, suppress_small=suppress)
+    assert spooled.read_bytes() == listed.read_bytes()
+    assert store.reads == 1  # one pass serves every sheet
+    store.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["listed.xlsx", "spooled.xlsx"]  # spools gone
+
+
+def stored_line(case: dict[str, Any], tmp_path: Path) -> str:
+    store = CaseStore(tmp_path)
+    store.append(case)
+    line = next(store.lines())
+    store.close()
+    return line
+
+
+def test_read_case_skips_only_the_criteria(board: tuple[Template, dict[str, Any], Path], tmp_path: Path) -> None:
+    t, doc, _ = board
+    for case in doc["cases"]:
+        got = read_case(stored_line(case, tmp_path))
+        assert "criteria" not in got
+        assert got == {k: v for k, v in case.items() if k != "criteria"}
+    tricky = copy.deepcopy(doc["cases"][0])
+    tricky["id"] = 'x}, "criteria": {"a": 1}, "fields": {"b": 2'  # quotes in a string are escaped: no match
+    tricky["fields"]["team"] = ', "fields": {}}'
+    got = read_case(stored_line(tricky, tmp_path))
+    assert got == {k: v for k, v in tricky.items() if k != "criteria"}
+
+
+def odd_case(case: dict[str, Any], how: str) -> dict[str, Any]:
+    case = copy.deepcopy(case)
+    if how == "a dimension named criteria":
+        case["dimensions"]["criteria"] = {"x": 1.0}
+    elif how == "a fields key inside the criteria":
+        next(iter(case["criteria"].values()))["fields"] = 1
+    elif how == "no judgement":
+        del case["judgement"]
+    elif how == "criteria last":
+        case["criteria"] = case.pop("criteria")
+    return case
+
+
+@pytest.mark.parametrize("how", ["a dimension named criteria", "a fields key inside the criteria", "no judgement",
+                                 "criteria last"])
+def test_read_case_decodes_any_other_layout_whole(board: tuple[Template, dict[str, Any], Path], tmp_path: Path,
+                                                  how: str) -> None:
+    t, doc, _ = board
+    case = odd_case(doc["cases"][1], how)
+    assert read_case(stored_line(case, tmp_path)) == case
+    assert read_case(json.dumps(case, separators=(",", ":"))) == case
+
+
+def test_memory_does_not_grow_with_the_cases(board: tuple[Template, dict[str, Any], Path], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the sheets are written (up to the workbook's close, whose zip buffers are another
+    matter), the writer's own memory stays flat: the cases are made before measuring and the
+    memos kept small, and keeping each case's Cases row would add a quarter of a megabyte."""
+    import xlsxwriter
+
+    from audit_cli.writers import xlsx_safe
+
+    monkeypatch.setattr(xlsx_safe, "MEMO", 64)
+    close = xlsxwriter.Workbook.close
+    peaks: list[int] = []
+
+    def measured_close(wb: Any) -> Any:
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        return close(wb)
+
+    monkeypatch.setattr(xlsxwriter.Workbook, "close", measured_close)
+    t, doc, _ = board
+
+    def peak(copies: int) -> int:
+        cases = [{**case, "id": f"{case['id']}-{k}"} for k in range(copies) for case in doc["cases"]]
+        tracemalloc.start()
+        try:
+            write_aggregate_workbook(t, {**doc, "cases": cases}, tmp_path / "aggregate.xlsx")
+            return peaks.pop()
+        finally:
+            tracemalloc.stop()
+
+    peak(1)  # one-off costs (formats, compiled patterns) out of the way
+    assert peak(100) < peak(10) + 100_000  # 600 cases against 60
 
 
 # --------------------------------------------------------------------------- suppression

@@ -4,14 +4,19 @@ It renders the results document (``AuditReport.to_dict()`` plus ``gates``) with
 the template's titles and statements; it never recomputes a score. Nothing from
 a case file's free text and no personal field is read here: only the results
 document, which holds neither. Written in xlsxwriter's constant-memory mode
-(every sheet top to bottom), so a run of 10,000 cases costs little memory.
+(every sheet top to bottom), and the cases are read once (see ``_CaseDigest``), so a
+run of 10,000 cases costs little memory and little time.
 """
 
 from __future__ import annotations
 
+import json
+import pickle
 import re
+import tempfile
+from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import IO, TYPE_CHECKING, Any, Iterator, Sequence
 
 from ..disclosure import (
     SUPPRESSED,
@@ -23,6 +28,7 @@ from ..disclosure import (
 )
 from ..model import CaseField, Dimension, DimensionItem, Template
 from ..outputs import atomic_write
+from ..store import CaseStore
 from .xlsx_safe import (
     ATTAINMENT,
     CHANGE,
@@ -73,7 +79,7 @@ def write_aggregate_workbook(
             title=f"MSP audit: {template.title}",
         )
         try:
-            _Book(wb, template, doc, suppress_small).write(trends)
+            _Book(wb, template, doc, suppress_small).write(trends, spool_dir=tmp.parent)
         finally:
             wb.close()
 
@@ -91,6 +97,91 @@ def item_header(item: DimensionItem) -> str:
     return item.title if key and key in re.sub(r"\W", "", item.title).casefold() else f"{item.id} {item.title}"
 
 
+# A stored case is one line of ``json.dumps`` output whose members run id, source, location,
+# score, rating, judgement, critical_failures, dimensions, criteria, fields, issues. The
+# criteria, seven-tenths of the line, are all this workbook does not read.
+CASE_MEMBERS = frozenset({"id", "source", "location", "score", "rating", "judgement", "critical_failures",
+                          "dimensions", "fields", "issues"})
+_CRITERIA, _FIELDS = ', "criteria": ', ', "fields": '
+
+
+def read_case(line: str) -> dict[str, Any]:
+    """A stored case's members, decoding only those before its criteria and from its fields on.
+
+    Decoding each case's JSON is most of the workbook's time, and most of that is the
+    criteria. The two pieces are decoded on their own; if both are whole JSON objects, the
+    cut was made between top-level members (a match inside a string is impossible, as JSON
+    escapes quotes, and one inside a nested object leaves a piece unbalanced), and if
+    together they hold every member in CASE_MEMBERS, nothing this workbook reads was left
+    out. Any other line, layout or surprise is decoded whole.
+    """
+    cut = line.find(_CRITERIA)
+    resume = line.find(_FIELDS, cut)
+    if cut > 0 and resume > 0:
+        try:
+            case = json.loads(line[:cut] + "}")
+            case.update(json.loads("{" + line[resume + 2:]))
+        except ValueError:
+            pass
+        else:
+            if CASE_MEMBERS <= case.keys():
+                return case
+    return json.loads(line)
+
+
+def cases_of(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The document's cases: from a run's store as ``read_case`` reads them, else as they are."""
+    cases = doc.get("cases") or []
+    return map(read_case, cases.lines()) if isinstance(cases, CaseStore) else iter(cases)
+
+
+class _Spool:
+    """Records written once to an anonymous temporary file, then read back in order (as often
+    as needed): per-case rows kept out of memory between the pass over the cases and the sheet
+    that writes them. Pickle is safe here: the file is this process's own, unlinked as made."""
+
+    def __init__(self, folder: Path) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile(dir=folder, prefix=".msp-audit-workbook-")
+        self._count = 0
+
+    def append(self, record: Any) -> None:
+        pickle.dump(record, self._file, pickle.HIGHEST_PROTOCOL)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Any]:
+        self._file.seek(0)
+        for _ in range(self._count):
+            yield pickle.load(self._file)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _CaseDigest:
+    """What the sheets need from the cases, gathered in one pass over them.
+
+    Reading the cases is the dearest step of the workbook (a spooled run decodes every case's
+    JSON, criteria and all, on each pass) and four sheets need them: Summary counts the issues,
+    Cases lists every case, Critical failures names sources and Data quality lists the issues.
+    Only the counts and the sources of cases with a critical failure stay in memory; the Cases
+    rows and the issue rows go to spools on disk, so memory does not grow with the run.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.errors = 0
+        self.warnings = 0
+        self.sources: dict[Any, Any] = {}  # case id -> source of its first case, for "By case"
+        self.rows = _Spool(folder)  # Cases sheet: (rating tone, cell values) per case
+        self.issues = _Spool(folder)  # Data quality: one row per issue of a case
+
+    def close(self) -> None:
+        self.rows.close()
+        self.issues.close()
+
+
 class _Book:
     """One aggregate workbook being written: the template, the document and the shared formats."""
 
@@ -106,6 +197,11 @@ class _Book:
         dims = template.all_dimensions()
         self.declared: list[Dimension] = [d for k, d in dims.items() if k != "section"]
         self.sections: Dimension = dims["section"]
+        # the Cases sheet's columns after the fixed ones
+        judgement = template.judgement
+        self.judge = judgement if judgement is not None and not judgement.personal else None
+        self.fields = self.breakdown_fields()
+        self.items = self.item_columns([*self.declared, self.sections])
 
     # ------------------------------------------------------------------ helpers
 
@@ -138,7 +234,47 @@ class _Book:
 
     # ------------------------------------------------------------------ book
 
-    def write(self, trends: dict[str, Any] | None) -> None:
+    def write(self, trends: dict[str, Any] | None, *, spool_dir: Path) -> None:
+        """Every sheet, in order; ``spool_dir`` holds the per-case spools while they are written."""
+        self.digest = _CaseDigest(spool_dir)
+        try:
+            self.read_cases()
+            self.sheets(trends)
+        finally:
+            self.digest.close()
+
+    def read_cases(self) -> None:
+        """The one pass over the cases (see ``_CaseDigest``)."""
+        d = self.digest
+        by_case = set() if self.sup else set((self.agg.get("critical_failures") or {}).get("by_case") or {})
+        for case in cases_of(self.doc):
+            case_id, source = case.get("id"), case.get("source")
+            for i in case.get("issues") or []:
+                severity = i.get("severity")
+                if severity == "error":
+                    d.errors += 1
+                elif severity == "warning":
+                    d.warnings += 1
+                d.issues.append([severity, i.get("code"), source, case_id, i.get("location"), i.get("message")])
+            if case_id in by_case:
+                d.sources.setdefault(case_id, source)
+            if not self.sup:
+                d.rows.append(self.case_row(case))
+
+    def case_row(self, case: dict[str, Any]) -> tuple[str | None, list[Any]]:
+        """A case's tone for its rating and its cells on the Cases sheet."""
+        rating = case.get("rating")
+        values: list[Any] = [case.get("id"), case.get("source"), case.get("location"), case.get("score"),
+                             rating or NOT_RATED, ", ".join(case.get("critical_failures") or [])]
+        if self.judge is not None:
+            values.append(case.get("judgement"))
+        case_fields = case.get("fields") or {}
+        values += [display(case_fields.get(f.id)) for f in self.fields]
+        dims = case.get("dimensions") or {}
+        values += [(dims.get(dim.id) or {}).get(item.id) for dim, item in self.items]
+        return self.tones.get(rating or ""), values
+
+    def sheets(self, trends: dict[str, Any] | None) -> None:
         self.summary()
         if trends:
             self.trends(trends)
@@ -161,11 +297,10 @@ class _Book:
         sh = self.sheet("Summary")
         inputs = doc.get("inputs") or []
         status = [i.get("status") for i in inputs]
-        cases = doc.get("cases") or []
-        errors = sum(1 for c in cases for i in c.get("issues", []) if i.get("severity") == "error")
-        errors += sum(1 for f in inputs for i in f.get("issues", []) if i.get("severity") == "error")
-        warnings = sum(1 for c in cases for i in c.get("issues", []) if i.get("severity") == "warning")
-        warnings += sum(1 for f in inputs for i in f.get("issues", []) if i.get("severity") == "warning")
+        errors = self.digest.errors + sum(
+            1 for f in inputs for i in f.get("issues", []) if i.get("severity") == "error")
+        warnings = self.digest.warnings + sum(
+            1 for f in inputs for i in f.get("issues", []) if i.get("severity") == "warning")
         tpl, tool, run = doc.get("template") or {}, doc.get("tool") or {}, doc.get("run") or {}
         n_cases, rated = agg.get("cases", 0), agg.get("rated", 0)
         sh.put(0, 0, f"Audit summary: {self.t.title}", st.title)
@@ -482,37 +617,21 @@ class _Book:
     def cases(self) -> None:
         st = self.styles
         sh = self.sheet("Cases")
-        items = self.item_columns([*self.declared, self.sections])
-        judge = self.t.judgement if self.t.judgement is not None and not self.t.judgement.personal else None
-        fields = self.breakdown_fields()
+        items = self.items
         fixed = ["Case ID", "Source", "Location", "Score", "Rating", "Critical failures"]
-        if judge is not None:
-            fixed.append(judge.label)
-        fixed += [f.label for f in fields]
+        if self.judge is not None:
+            fixed.append(self.judge.label)
+        fixed += [f.label for f in self.fields]
         start = len(fixed)
         self._group_header(sh, 0, start, items)
         sh.header(1, [*fixed, *(item_header(i) for _, i in items)])
         sh.ws.set_row(1, 60)
+        score = st.get(num_format=SCORE)
+        formats: list[Any] = [None, None, None, score, None, *([None] * (start - 5)), *([score] * len(items))]
         r = 2
-        for case in self.doc.get("cases") or []:
-            score = case.get("score")
-            rating = case.get("rating")
-            values: list[Any] = [case.get("id"), case.get("source"), case.get("location")]
-            sh.put_row(r, values)
-            sh.put(r, 3, score, st.get(num_format=SCORE))
-            sh.put(r, 4, rating or NOT_RATED, st.get(self.tones.get(rating or "")))
-            sh.put(r, 5, ", ".join(case.get("critical_failures") or []))
-            col = 6
-            if judge is not None:
-                sh.put(r, col, case.get("judgement"))
-                col += 1
-            case_fields = case.get("fields") or {}
-            for f in fields:
-                sh.put(r, col, display(case_fields.get(f.id)))
-                col += 1
-            dims = case.get("dimensions") or {}
-            for i, (dim, item) in enumerate(items):
-                sh.put(r, start + i, (dims.get(dim.id) or {}).get(item.id), st.get(num_format=SCORE))
+        for tone, values in self.digest.rows:
+            formats[4] = st.get(tone)
+            sh.put_row(r, values, formats=formats)
             r += 1
         last = max(r - 1, 2)
         scale = self._colour_scale()
@@ -545,7 +664,7 @@ class _Book:
         items = self.item_columns(self.declared)
         sh.put(0, 0, "Breakdowns: cases and mean scores by team, agency, abuse type and the like", st.title)
         sh.row = 2
-        fields = self.breakdown_fields()
+        fields = self.fields
         if not fields:
             sh.append(["The template marks no case field as a breakdown."], st.note)
         for f in fields:
@@ -628,16 +747,13 @@ class _Book:
             sh.append(["By case"], st.heading)
             sh.header(sh.row, ["Case ID", "Criterion", "Question", "Source"])
             sh.skip()
-            sources: dict[Any, Any] = {}
-            for c in self.doc.get("cases") or []:
-                sources.setdefault(c.get("id"), c.get("source"))
+            formats = [None, None, st.wrap, None]
             by_case: dict[str, list[str]] = cf.get("by_case") or {}
             for case_id, ids in by_case.items():
+                source = self.digest.sources.get(case_id)
                 for cid in ids:
                     crit = self.t.criteria.get(cid)
-                    r = sh.append([case_id, cid])
-                    sh.put(r, 2, crit.text if crit else "", st.wrap)
-                    sh.put(r, 3, sources.get(case_id))
+                    sh.append([case_id, cid, crit.text if crit else "", source], formats=formats)
         sh.width(1, 12)
         sh.width(2, 60, wrap=True)
         sh.finish()
@@ -649,26 +765,25 @@ class _Book:
         sh = self.sheet("Data quality")
         headers = ["Severity", "Code", "File", "Case ID", "Location", "Message"]
         sh.header(0, headers)
-        rows: list[list[Any]] = []
+        files: list[list[Any]] = []
         for rec in self.doc.get("inputs") or []:
             if rec.get("status") == "rejected":
-                rows.append(["error", "rejected", rec.get("path"), None, None, rec.get("error")])
+                files.append(["error", "rejected", rec.get("path"), None, None, rec.get("error")])
             for i in rec.get("issues") or []:
-                rows.append([i.get("severity"), i.get("code"), rec.get("path"), None, i.get("location"), i.get("message")])
-        for case in self.doc.get("cases") or []:
-            for i in case.get("issues") or []:
-                rows.append([i.get("severity"), i.get("code"), case.get("source"), case.get("id"),
-                             i.get("location"), i.get("message")])
-        rows.sort(key=lambda row: row[0] != "error")  # stable: errors first, then warnings
-        if not rows:
+                files.append([i.get("severity"), i.get("code"), rec.get("path"), None, i.get("location"), i.get("message")])
+        error_formats = [st.get("red"), None, None, None, None, st.wrap]
+        other_formats = [st.get("amber"), None, None, None, None, st.wrap]
+        r = 1
+        for errors in (True, False):  # errors first, then the rest, each files before cases
+            for row in chain(files, self.digest.issues):
+                if (row[0] == "error") == errors:
+                    sh.put_row(r, row, formats=error_formats if errors else other_formats)
+                    r += 1
+        if r == 1:
             sh.put(1, 0, "No rejected files, errors or warnings.", st.note)
-        for r, row in enumerate(rows, 1):
-            sh.put_row(r, row)
-            sh.put(r, 0, row[0], st.get("red" if row[0] == "error" else "amber"))
-            sh.put(r, 5, row[5], st.wrap)
         sh.width(2, 36, wrap=True)
         sh.width(5, 80, wrap=True)
-        sh.ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
+        sh.ws.autofilter(0, 0, max(r - 1, 1), len(headers) - 1)
         sh.finish(freeze=(1, 0), landscape=True)
 
     def inputs(self) -> None:
@@ -676,12 +791,11 @@ class _Book:
         sh = self.sheet("Inputs")
         sh.header(0, ["Path", "SHA-256", "Status", "Cases", "Error / note"])
         tone = {"read": None, "rejected": "red", "skipped": "grey"}
+        formats: list[Any] = [st.wrap, None, None, self.fmt_count(), st.wrap]
         for r, rec in enumerate(self.doc.get("inputs") or [], 1):
-            sh.put(r, 0, rec.get("path"), st.wrap)
-            sh.put(r, 1, rec.get("sha256"))
-            sh.put(r, 2, rec.get("status"), st.get(tone.get(rec.get("status") or "")))
-            sh.put(r, 3, rec.get("cases", 0), self.fmt_count())
-            sh.put(r, 4, rec.get("error") or rec.get("note"), st.wrap)
+            formats[2] = st.get(tone.get(rec.get("status") or ""))
+            sh.put_row(r, [rec.get("path"), rec.get("sha256"), rec.get("status"), rec.get("cases", 0),
+                           rec.get("error") or rec.get("note")], formats=formats)
         sh.width(0, 50, wrap=True)
         sh.width(1, 66)
         sh.width(4, 60, wrap=True)
