@@ -847,3 +847,20 @@ def test_register_summary_rows_are_not_cases(tmp_path: Path) -> None:
     assert [c.id for c in result.cases] == ["R-1", "R-2", "R-3"]
     assert [(i.code, i.location) for i in result.issues if i.code == "summary-row"] == [
         ("summary-row", "Register!A12"), ("summary-row", "Register!A13")]
+
+
+def test_a_template_that_has_read_a_register_still_travels_to_worker_processes(tmp_path: Path) -> None:
+    """Header lookups are kept on the template; a template pickled for a worker takes them along
+    (rebuilt there) and reads the same."""
+    import pickle
+
+    from audit_cli.templates import load_template
+
+    register_workbook(tmp_path / "register.xlsx")
+    data = (tmp_path / "register.xlsx").read_bytes()
+    template = load_template("msp-core")
+    first = excel_reader.read(data, template, "register.xlsx")
+    copy = pickle.loads(pickle.dumps(template))
+    again = excel_reader.read(data, copy, "register.xlsx")
+    assert [(c.id, values(c), c.fields) for c in again.cases] == [(c.id, values(c), c.fields) for c in first.cases]
+    assert again.issues == first.issues

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from pathlib import PurePath
 from typing import Callable
 
@@ -21,7 +22,7 @@ from .common import CaseBuilder, TemplateIndex, index_for
 from .grid import Grid, Row, field_value, no_answer_table, read_answer_cell, read_form_grid
 from .xlsx_cells import read_workbook
 
-#: cells (including the empty ones openpyxl yields for gaps) read from one workbook at most
+#: cells (``<c>`` elements, formatted empty ones included) read from one workbook at most
 MAX_CELLS = 2_000_000
 #: rows searched for a register's header
 REGISTER_HEADER_ROWS = 30
@@ -59,8 +60,8 @@ def load_sheets(data: bytes) -> list[Grid]:
 
 
 def _locator(ref: str) -> Callable[[int, int], str]:
-    """``Sheet!C7`` for a row number and 0-based column."""
-    return lambda row, col: f"{ref}!{column_letter(col)}{row}"
+    """``Sheet!C7`` for a row number and 0-based column (asked for every cell a case reads)."""
+    return lambda row, col: f"{ref}!{_letters(col)}{row}"
 
 
 def _reason(exc: Exception) -> str:
@@ -87,6 +88,10 @@ def column_letter(col: int) -> str:
         n, r = divmod(n - 1, 26)
         letters = chr(65 + r) + letters
     return letters
+
+
+#: column letters, remembered: a sheet's locations name the same few columns over and over
+_letters = lru_cache(maxsize=16384)(column_letter)
 
 
 # --------------------------------------------------------------------------- registers
@@ -143,6 +148,28 @@ def register_column(index: TemplateIndex, text: str) -> tuple[str, str] | None:
     return crit.id, "other"
 
 
+class _HeaderLookups:
+    """A template's readings of header texts, each remembered: a run meets the same register
+    headers, and the same first rows of its forms, file after file."""
+
+    def __init__(self, index: TemplateIndex) -> None:
+        self.index = index
+        self.field = lru_cache(maxsize=8192)(index.field)
+        self.column = lru_cache(maxsize=8192)(partial(register_column, index))
+
+    def __reduce__(self) -> tuple[type[_HeaderLookups], tuple[TemplateIndex]]:
+        """Pickled (a template sent to a worker process) as its index alone: the caches are rebuilt."""
+        return _HeaderLookups, (self.index,)
+
+
+def _lookups(index: TemplateIndex) -> _HeaderLookups:
+    """The lookups for an index, built once and kept on its template (as ``index_for`` keeps the index)."""
+    kept = index.template.__dict__.get("_excel_header_lookups")
+    if not isinstance(kept, _HeaderLookups) or kept.index is not index:
+        kept = index.template.__dict__["_excel_header_lookups"] = _HeaderLookups(index)
+    return kept
+
+
 def find_register(grid: Grid, index: TemplateIndex) -> RegisterLayout | None:
     """A header row, within the first rows, holding the identifier field and criterion ids as column headers.
 
@@ -152,9 +179,10 @@ def find_register(grid: Grid, index: TemplateIndex) -> RegisterLayout | None:
     (``Case reference | F-1``), not a register.
     """
     ident = index.template.identifier
+    lookups = _lookups(index)
     for i, row in enumerate(grid.rows[:REGISTER_HEADER_ROWS]):
         texts = {c: v for c, v in row.cells.items() if isinstance(v, str) and len(v) <= 100}
-        fields = {c: f for c, v in texts.items() if (f := index.field(v)) is not None}
+        fields = {c: f for c, v in texts.items() if (f := lookups.field(v)) is not None}
         if ident not in fields.values():
             continue
         answers: dict[int, str] = {}
@@ -164,7 +192,7 @@ def find_register(grid: Grid, index: TemplateIndex) -> RegisterLayout | None:
         for c, v in texts.items():
             if c in fields:
                 continue
-            found = register_column(index, v)
+            found = lookups.column(v)
             if found is None:
                 continue
             led += 1
@@ -194,22 +222,24 @@ def read_register(grid: Grid, layout: RegisterLayout, template: Template, source
 
     A summary row under the cases (``Total``, ``Average`` in the reference column) is a
     spreadsheet's own arithmetic, not a case: it is skipped with a note."""
-    ident_cols = [c for c, f in layout.fields.items() if f.role == "identifier"]
+    ident_col = next((c for c, f in layout.fields.items() if f.role == "identifier"), -1)
+    # (answer column, criterion, evidence column, comment column); column -1: none (no cell is there)
+    answers = [(col, cid, layout.evidence.get(cid, -1), layout.comments.get(cid, -1))
+               for col, cid in layout.answers.items()]
+    locate = grid.locate
     for row in grid.rows[layout.header + 1:]:
-        ref = row.cells.get(ident_cols[0]) if ident_cols else None
+        cells, number = row.cells, row.number
+        ref = cells.get(ident_col)
         if isinstance(ref, str) and norm_key(ref) in _SUMMARY_ROWS:
             result.issues.append(Issue("warning", "summary-row", f"a {ref.strip()!r} row is not a case; it is skipped",
-                                       grid.at(row, ident_cols[0])))
+                                       locate(number, ident_col)))
             continue
-        b = CaseBuilder(template, source, location=grid.locate(row.number, 0))
+        b = CaseBuilder(template, source, location=locate(number, 0))
         for col, fld in layout.fields.items():
-            if col in row.cells:
-                b.set_field(fld, field_value(fld, row.cells[col]), grid.at(row, col))
-        for col, cid in layout.answers.items():
-            ev_col, co_col = layout.evidence.get(cid), layout.comments.get(cid)
-            evidence = row.cells.get(ev_col) if ev_col is not None else None
-            comment = row.cells.get(co_col) if co_col is not None else None
-            read_answer_cell(b, cid, row.cells.get(col), grid.at(row, col), evidence, comment)
+            if col in cells:
+                b.set_field(fld, field_value(fld, cells[col]), locate(number, col))
+        for col, cid, ev_col, co_col in answers:
+            read_answer_cell(b, cid, cells.get(col), locate(number, col), cells.get(ev_col), cells.get(co_col))
         case = b.build(fallback_id=None)
         if case is not None:
             result.cases.append(case)
