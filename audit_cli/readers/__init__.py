@@ -3,6 +3,7 @@
 The registry maps a suffix to a reader module, imported only when a file of
 that kind is read, so that ``msp-audit --help`` and a JSON-only run stay fast.
 A reader module exposes ``read(data: bytes, template, source) -> ReadResult``
+(an Office reader also takes ``archive``, the checked parts from ``safety.check``)
 and raises ``ReadError`` (one line, no traceback) for a file it cannot read.
 """
 
@@ -43,7 +44,9 @@ def read_bytes(data: bytes, suffix: str, template: Template, source: str) -> Rea
     hostile bytes (zip bombs, XML entities, a file that is not what its suffix says) from it."""
     from .safety import check
 
-    check(data, suffix)
+    archive = check(data, suffix)
     module = importlib.import_module(f"{__name__}.{READERS[suffix.lower()]}")
-    result: ReadResult = module.read(data, template, source)
+    # An Office reader is handed the parts the check already inflated, never inflating them again.
+    result: ReadResult = (module.read(data, template, source) if archive is None
+                          else module.read(data, template, source, archive=archive))
     return result

@@ -13,14 +13,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import PurePath
-from typing import Callable
+from typing import Callable, Mapping
 
 from ..model import CaseField, Issue, Template
 from ..values import norm_answer, norm_key, shorten
 from . import ReadResult
 from .common import CaseBuilder, TemplateIndex, index_for
 from .grid import Grid, Row, field_value, no_answer_table, read_answer_cell, read_form_grid
-from .xlsx_cells import read_workbook
+from .xlsx_cells import read_parts, read_workbook
 
 #: cells (``<c>`` elements, formatted empty ones included) read from one workbook at most
 MAX_CELLS = 2_000_000
@@ -28,9 +28,10 @@ MAX_CELLS = 2_000_000
 REGISTER_HEADER_ROWS = 30
 
 
-def read(data: bytes, template: Template, source: str) -> ReadResult:
-    """A register when any sheet is one, else a form."""
-    sheets = load_sheets(data)
+def read(data: bytes, template: Template, source: str, archive: Mapping[str, bytes] | None = None) -> ReadResult:
+    """A register when any sheet is one, else a form. ``archive``: the workbook's parts, already
+    inflated and checked (``safety.check``), else they are read from ``data``."""
+    sheets = load_sheets(data, archive)
     index = index_for(template)
     registers = [(g, lay) for g in sheets if (lay := find_register(g, index)) is not None]
     if registers:
@@ -50,10 +51,10 @@ def read(data: bytes, template: Template, source: str) -> ReadResult:
 # --------------------------------------------------------------------------- cells
 
 
-def load_sheets(data: bytes) -> list[Grid]:
+def load_sheets(data: bytes, archive: Mapping[str, bytes] | None = None) -> list[Grid]:
     """Every worksheet as a ``Grid``; ``ReadError`` for a file that is not a readable workbook."""
     grids = []
-    for sheet in read_workbook(data, MAX_CELLS):
+    for sheet in (read_workbook(data, MAX_CELLS) if archive is None else read_parts(archive, MAX_CELLS)):
         rows = [Row(number, cells) for number, cells in sheet.rows]
         grids.append(Grid(rows, _locator(sheet_ref(sheet.name))))
     return grids

@@ -17,7 +17,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from ..errors import ReadError
 
@@ -204,8 +204,8 @@ class _Part:
     offset: int  # of the local header, in ``data``
 
 
-class CheckedZip:
-    """An Office file's parts once every check has passed, for its reader (in place of ``zipfile``).
+class CheckedZip(Mapping[str, bytes]):
+    """An Office file's parts by name once every check has passed, for its reader (in place of ``zipfile``).
 
     Each XML part the check inflated is kept, up to ``KEEP_BYTES`` in all; any other part is
     inflated on request from the checked directory. Names resolve as ``zipfile`` resolves
@@ -217,13 +217,16 @@ class CheckedZip:
         self._parts = {_zip_name(p.name): (p, start) for p, start in located}
         self._kept = kept
 
-    def namelist(self) -> list[str]:
-        return list(self._parts)
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parts)
+
+    def __len__(self) -> int:
+        return len(self._parts)
 
     def __contains__(self, name: object) -> bool:
         return name in self._parts
 
-    def read(self, name: str) -> bytes:
+    def __getitem__(self, name: str) -> bytes:
         """A part's content; ``KeyError`` when there is no such part."""
         kept = self._kept.get(name)
         if kept is not None:
