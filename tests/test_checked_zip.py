@@ -1,0 +1,73 @@
+"""The parts ``safety.check`` inflates are handed to the Office readers (``CheckedZip``): what a
+reader gets from them must be exactly what it would read from the zip itself."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from audit_cli.readers import excel_reader, read_bytes, safety, word_reader
+from audit_cli.readers.safety import CheckedZip, check
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+OFFICE = sorted(p for p in SAMPLES.iterdir() if p.suffix in (".xlsx", ".docx"))
+
+
+def test_there_are_office_samples() -> None:
+    assert {p.suffix for p in OFFICE} == {".xlsx", ".docx"}
+
+
+@pytest.mark.parametrize("path", OFFICE, ids=lambda p: p.name)
+def test_reading_from_the_checked_parts_equals_reading_the_zip(path: Path, msp_core: Any) -> None:
+    data = path.read_bytes()
+    module = excel_reader if path.suffix == ".xlsx" else word_reader
+    direct = module.read(data, msp_core, path.name)
+    shared = read_bytes(data, path.suffix, msp_core, path.name)
+    assert asdict(shared) == asdict(direct)
+    assert shared.cases  # the sample was really read
+
+
+@pytest.mark.parametrize("path", OFFICE, ids=lambda p: p.name)
+def test_every_part_is_the_zip_s_own_bytes_kept_or_not(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        expected = {n: zf.read(n) for n in zf.namelist()}
+    for budget in (safety.KEEP_BYTES, 0):  # all XML kept, then nothing kept (inflated on request)
+        monkeypatch.setattr(safety, "KEEP_BYTES", budget)
+        parts = check(data, path.suffix)
+        assert isinstance(parts, CheckedZip)
+        assert sorted(parts) == sorted(expected) and len(parts) == len(expected)
+        for name, content in expected.items():
+            assert name in parts and parts[name] == content
+        with pytest.raises(KeyError):
+            parts["no/such/part.xml"]
+
+
+def _zip(entries: list[tuple[str, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in entries:
+            zf.writestr(name, content)
+    return buf.getvalue()
+
+
+def test_names_resolve_as_zipfile_resolves_them() -> None:
+    """Of two entries with one name the later wins, and a name ends at a NUL byte, as in zipfile."""
+    first, second = b'<?xml version="1.0"?><first/>', b'<?xml version="1.0"?><second/>'
+    with pytest.warns(UserWarning):  # zipfile warns about the duplicate name it is asked to write
+        data = _zip([("word/document.xml", first), ("word/document.xml", second),
+                     ("word/other.xml\x00.evil", first)])
+    parts = check(data, ".docx")
+    assert parts is not None
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert parts["word/document.xml"] == zf.read("word/document.xml") == second
+        assert "word/other.xml" in parts and "word/other.xml" in zf.NameToInfo
+
+
+def test_json_has_no_parts() -> None:
+    assert check(b'{"case": {}}', ".json") is None
