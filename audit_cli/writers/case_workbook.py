@@ -3,30 +3,44 @@
 Unlike the board's workbook this one carries the case's own words (evidence,
 comments, notes), because that is what a practitioner reviews; personal fields
 are still left out. It renders a ``CaseResult``; it never recomputes a score.
+
+A run writes one of these per case, thousands of them, so it is written with
+``xlsx_lite`` rather than xlsxwriter, and everything one template's workbooks share
+(styles, fixed text, the rows' fixed columns) is worked out once per process.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Hashable
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..model import Case, CaseResult, Template
-from ..outputs import OUTPUT_MARKER, atomic_write, atomic_write_bytes, inside, safe_name
+from ..model import Case, CaseResult, Criterion, CriterionResult, Template
+from ..outputs import OUTPUT_MARKER, atomic_write_bytes, inside, safe_name
+from .xlsx_lite import (
+    MAX_COLS,
+    FrozenTable,
+    Properties,
+    Run,
+    SafeStyles,
+    SharedStrings,
+    Sheet,
+    StyleSheet,
+    Workbook,
+)
 from .xlsx_safe import (
     ATTAINMENT,
     SCORE,
-    SheetWriter,
-    Styles,
+    TONES,
     attainment_tone,
     band_tones,
     created_at,
     display,
-    new_workbook,
 )
 
-if TYPE_CHECKING:
-    from xlsxwriter.workbook import Workbook
+Cells = list[tuple[int, Any, int | None]]  # (column, value, style) of one row
 
 STATUS_TEXT = {
     "scored": "Scored",
@@ -35,25 +49,45 @@ STATUS_TEXT = {
     "not_applicable": "Not applicable (rule)",
 }
 NOT_RATED = "Not rated"
+HEADERS = {
+    "criteria": [
+        "Section", "ID", "Question", "Answer", "Status", "Points", "Max", "Weight", "Critical",
+        "Attainment", "Evidence", "Comment", "Location",
+    ],
+    "dimensions": ["Dimension", "Item", "Title", 'Group / "I" statement', "Score", "Band"],
+    "issues": ["Severity", "Code", "Message", "Location"],
+    "notes": ["Notes"],
+    "fields": ["Field", "Value"],
+}
+#: the Summary sheet's labels and other fixed text, entered in the template's string table up front
+SUMMARY_LABELS = [
+    "Pseudonym in shared outputs", "Source file", "Location in file", "Template", "Template title", "Score",
+    "Rating", "Critical failures", "Agrees with the computed rating", "Criteria scored",
+    "Criteria excluded (N/A, unable to determine)", "Criteria unanswered", "Criteria not applicable by rule",
+    "Errors", "Warnings",
+]
+SUMMARY_TEXT = ["Case fields", NOT_RATED, "None", "Not given", "Yes", "No"]
+HEADER_CAP = 16  # a header wraps rather than widen its column beyond this (as SheetWriter.header)
 
 
 def write_case_workbook(
     template: Template, case: Case, result: CaseResult, path: Path, *, generated: str | None = None
 ) -> None:
     """Write one case's workbook atomically; ``generated`` (ISO time) pins the file's creation date."""
+    atomic_write_bytes(path, _workbook(template, case, result, generated).to_bytes())
 
-    def build(tmp: Path) -> None:
-        wb = new_workbook(tmp, created=created_at(generated), title=f"Case audit {case.id}")
-        styles = Styles(wb)
-        _summary(wb, styles, template, case, result)
-        _criteria(wb, styles, template, case, result)
-        _dimensions(wb, styles, template, result)
-        _issues(wb, styles, result)
-        if case.notes:
-            _notes(wb, styles, case.notes)
-        wb.close()
 
-    atomic_write(path, build)
+def _workbook(template: Template, case: Case, result: CaseResult, generated: str | None) -> Workbook:
+    look, layout = _look(), _layout(template)
+    wb = Workbook(look.sheet, strings=layout.strings.fork(),
+                  properties=Properties(title=f"Case audit {case.id}", created=created_at(generated)))
+    _summary(wb, look, layout, template, case, result)
+    _criteria(wb, look, layout, case, result)
+    _dimensions(wb, look, layout, template, result)
+    _issues(wb, look, layout, result)
+    if case.notes:
+        _notes(wb, look, layout, case.notes)
+    return wb
 
 
 class CaseWorkbooks:
@@ -115,18 +149,120 @@ class CaseWorkbooks:
         self.place(self.draft(case, result, f"{os.getpid()}-{len(self.written)}"), result.id)
 
 
+# --------------------------------------------------------------------------- shared per process
+
+
+class _Look:
+    """Every style the workbook uses, as indices into one style sheet made once per process.
+
+    The styles are ``xlsx_safe.Styles``' own (through ``SafeStyles``), so a case workbook looks
+    like every other workbook msp-audit writes; the sheet holds each tone in every variant
+    up front, so a style's index never depends on which cases were written first.
+    """
+
+    def __init__(self) -> None:
+        safe = SafeStyles()
+        named = [safe.title, safe.note, safe.label, safe.wrap, safe.heading, safe.header]
+        tones: list[str | None] = [None, *TONES]
+        variants = {
+            "plain": {t: safe.get(t) for t in tones},
+            "wrapped": {t: safe.get(t, text_wrap=True) for t in tones},
+            "score": {t: safe.get(t, num_format=SCORE) for t in tones},
+            "score_left": {t: safe.get(t, num_format=SCORE, align="left") for t in tones},
+            "attainment": {t: safe.get(t, num_format=ATTAINMENT) for t in tones},
+        }
+        self.sheet = StyleSheet([*named, *(s for v in variants.values() for s in v.values())])
+        ix = self.sheet.index
+        self.title, self.note, self.label, self.wrap, self.heading, self.header = map(ix, named)
+        self.plain, self.wrapped, self.score, self.score_left, self.attainment = (
+            {t: ix(s) for t, s in v.items()} for v in variants.values()
+        )
+
+
+@lru_cache(maxsize=1)
+def _look() -> _Look:
+    return _Look()
+
+
+class _Layout:
+    """What every case workbook of one template shares, worked out once per process: a
+    frozen string table holding the template's fixed text (each workbook forks it), and
+    ``Run``-s for the cells that follow from the template alone."""
+
+    def __init__(self, template: Template, look: _Look) -> None:
+        self.strings = SharedStrings()
+        self.sheet = look.sheet
+        self._runs: dict[Hashable, Run | None] = {}
+        self.headers = {name: self._run([(col, label, look.header) for col, label in enumerate(labels)], HEADER_CAP)
+                        for name, labels in HEADERS.items()}
+        self.criteria: list[tuple[Criterion, Cells, Run]] = []
+        for section in template.sections:
+            for crit in section.criteria:
+                cells = [(0, section.title, look.wrap), (1, crit.id, None), (2, crit.text, look.wrap)]
+                self.criteria.append((crit, cells, self._run(cells)))
+        self.dimensions = [
+            (dim_id, item.id, self._run([(0, dim.title, None), (1, item.id, None), (2, item.title, look.wrap),
+                                         (3, item.statement or item.group or item.description, look.wrap)]))
+            for dim_id, dim in template.all_dimensions().items() for item in dim.items
+        ]
+        self.fields = [(f.id, f.label) for f in template.case_fields
+                       if not f.personal and f.role not in ("identifier", "judgement")]
+        self.labels = {(cid, o.value): o.label for cid in template.criteria for o in template.scale_of(cid).options}
+        self.tones = band_tones([b.label for b in template.bands])
+        self.bands = {band: self._run([(5, band or "Not scored", look.plain[self.tones.get(band) if band else None])])
+                      for band in [*self.tones, None]}
+        judge = template.judgement
+        labels = [template.identifier.label, *SUMMARY_LABELS, *([judge.label] if judge else []),
+                  *(label for _, label in self.fields)]
+        self.label_runs = {label: self._run([(0, label, look.label)]) for label in labels}
+        for text in (template.title, *SUMMARY_TEXT, *STATUS_TEXT.values(), "Critical", *self.labels.values()):
+            self.strings.add(text)
+        self.strings.freeze()  # from here on the table, and so every file, is the same whatever came first
+
+    def _run(self, cells: Cells, cap: int = MAX_COLS) -> Run:
+        return Run(self.strings, self.sheet, cells, cap=cap)
+
+    def cached_run(self, key: Hashable, cells: Callable[[], Cells]) -> Run | None:
+        """A run made from ``cells()`` on first use; None when its text is not all in the
+        table, and then the caller puts the cells one by one (the same file, only slower)."""
+        if key not in self._runs:
+            try:
+                self._runs[key] = self._run(cells())
+            except FrozenTable:
+                self._runs[key] = None
+        return self._runs[key]
+
+
+def _layout(template: Template) -> _Layout:
+    """The template's layout, kept on the template itself (a Template is unhashable), as
+    ``Template.all_dimensions`` keeps its own."""
+    layout: _Layout | None = template.__dict__.get("_case_workbook_layout")
+    if layout is None:
+        layout = template.__dict__["_case_workbook_layout"] = _Layout(template, _look())
+    return layout
+
+
 # --------------------------------------------------------------------------- sheets
 
 
-def _summary(wb: "Workbook", styles: Styles, template: Template, case: Case, result: CaseResult) -> None:
-    sh = SheetWriter(wb, styles, "Summary")
-    tones = band_tones([b.label for b in template.bands])
+def _finish(sh: Sheet, *, freeze: tuple[int, int], landscape: bool = False) -> None:
+    """As ``SheetWriter.finish``: the frozen header rows are printed on every page too, and a
+    wide sheet prints landscape, one page wide."""
+    sh.freeze(*freeze)
+    sh.page.repeat_rows = freeze[0]
+    sh.page.landscape = sh.page.fit_width = landscape
+
+
+def _summary(wb: Workbook, look: _Look, layout: _Layout, template: Template, case: Case, result: CaseResult) -> None:
+    sh = wb.add_sheet("Summary")
+    sh.column(0, 42)
+    sh.column(1, 70, look.wrap)
+    tones = layout.tones
     rating_tone = tones.get(result.rating) if result.rating else None
-    sh.put(0, 0, f"Case audit: {case.id}", styles.title)
-    sh.put(1, 0, template.title, styles.note)
-    sh.row = 3
+    sh.put(0, 0, f"Case audit: {case.id}", look.title)
+    sh.put(1, 0, template.title, look.note)
     statuses = [c.status for c in result.criteria.values()]
-    rows: list[tuple[str, Any, Any]] = [(template.identifier.label, case.id, None)]
+    rows: list[tuple[str, Any, int | None]] = [(template.identifier.label, case.id, None)]
     if result.id != case.id:  # pseudonymised run: the shared outputs know the case by this
         rows.append(("Pseudonym in shared outputs", result.id, None))
     rows.append(("Source file", result.source, None))
@@ -134,16 +270,15 @@ def _summary(wb: "Workbook", styles: Styles, template: Template, case: Case, res
         rows.append(("Location in file", result.location, None))
     rows += [
         ("Template", f"{template.id} {template.version}", None),
-        ("Template title", template.title, styles.wrap),
-        ("Score", result.score if result.score is not None else NOT_RATED,
-         styles.get(rating_tone, num_format=SCORE, align="left")),
-        ("Rating", result.rating or NOT_RATED, styles.get(rating_tone)),
+        ("Template title", template.title, look.wrap),
+        ("Score", result.score if result.score is not None else NOT_RATED, look.score_left[rating_tone]),
+        ("Rating", result.rating or NOT_RATED, look.plain[rating_tone]),
         ("Critical failures", ", ".join(result.critical_failures) or "None",
-         styles.get("red") if result.critical_failures else None),
+         look.plain["red"] if result.critical_failures else None),
     ]
     judge = template.judgement
     if judge is not None and not judge.personal:
-        rows.append((judge.label, result.judgement or "Not given", styles.get(tones.get(result.judgement or ""))))
+        rows.append((judge.label, result.judgement or "Not given", look.plain[tones.get(result.judgement or "")]))
         if result.judgement:
             agrees = result.judgement == (result.rating or NOT_RATED)
             rows.append(("Agrees with the computed rating", "Yes" if agrees else "No", None))
@@ -155,38 +290,32 @@ def _summary(wb: "Workbook", styles: Styles, template: Template, case: Case, res
         ("Errors", sum(1 for i in result.issues if i.severity == "error"), None),
         ("Warnings", sum(1 for i in result.issues if i.severity == "warning"), None),
     ]
-    for label, value, fmt in rows:
-        r = sh.row
-        sh.put(r, 0, label, styles.label)
-        sh.put(r, 1, value, fmt)
-        sh.row += 1
-    sh.skip()
-    sh.put(sh.row, 0, "Case fields", styles.heading)
-    sh.skip()
-    sh.header(sh.row, ["Field", "Value"])
-    sh.skip()
-    for f in template.case_fields:
-        if f.personal or f.role in ("identifier", "judgement"):
-            continue
-        r = sh.row
-        sh.put(r, 0, f.label, styles.label)
-        sh.put(r, 1, display(case.fields.get(f.id)), styles.wrap)
-        sh.row += 1
-    sh.width(0, 42)
-    sh.width(1, 70, wrap=True)
-    sh.finish()
+    r = 3
+    for label, value, style in rows:
+        _label(sh, look, layout, r, label)
+        sh.put(r, 1, value, style)
+        r += 1
+    sh.put(r + 1, 0, "Case fields", look.heading)
+    sh.put_run(r + 2, layout.headers["fields"])
+    r += 3
+    for field_id, label in layout.fields:
+        _label(sh, look, layout, r, label)
+        sh.put(r, 1, display(case.fields.get(field_id)), look.wrap)
+        r += 1
 
 
-CRITERIA_HEADERS = [
-    "Section", "ID", "Question", "Answer", "Status", "Points", "Max", "Weight", "Critical",
-    "Attainment", "Evidence", "Comment", "Location",
-]
+def _label(sh: Sheet, look: _Look, layout: _Layout, row: int, label: str) -> None:
+    run = layout.label_runs.get(label)
+    if run is not None:
+        sh.put_run(row, run)
+    else:
+        sh.put(row, 0, label, look.label)
 
 
-def _answer_text(template: Template, case: Case, cid: str, status: str, value: str | None) -> str:
+def _answer_text(layout: _Layout, case: Case, cid: str, status: str, value: str | None) -> str:
     """The answer's label, or what was written when it matched no option."""
     if value is not None:
-        label = template.scale_of(cid).option(value).label
+        label = layout.labels[cid, value]
         return f"{label} (ignored: does not apply)" if status == "not_applicable" else label
     given = case.answers.get(cid)
     if given is not None and given.raw:
@@ -194,84 +323,90 @@ def _answer_text(template: Template, case: Case, cid: str, status: str, value: s
     return ""
 
 
-def _criteria(wb: "Workbook", styles: Styles, template: Template, case: Case, result: CaseResult) -> None:
-    sh = SheetWriter(wb, styles, "Criteria")
-    sh.header(0, CRITERIA_HEADERS)
+def _graded(look: _Look, layout: _Layout, case: Case, crit: Criterion, cr: CriterionResult) -> Cells:
+    """Columns D to J of a question's row: the answer, its status and how it scored."""
+    att = cr.attainment
+    tone = attainment_tone(att) if cr.status == "scored" else "grey"
+    return [
+        (3, _answer_text(layout, case, crit.id, cr.status, cr.answer), look.wrapped[tone]),
+        (4, STATUS_TEXT.get(cr.status, cr.status), None), (5, cr.points, None), (6, cr.max, None),
+        (7, cr.weight, None), (8, "Critical" if crit.critical else None, None), (9, att, look.attainment[tone]),
+    ]
+
+
+def _known_cells(look: _Look, layout: _Layout, case: Case, crit: Criterion, cr: CriterionResult,
+                 fixed_cells: Cells, blank: bool) -> Cells:
+    """A question's row up to its attainment, and its empty evidence and comment if ``blank``."""
+    empty = [(10, None, look.wrap), (11, None, look.wrap)] if blank else []
+    return [*fixed_cells, *_graded(look, layout, case, crit, cr), *empty]
+
+
+def _criteria(wb: Workbook, look: _Look, layout: _Layout, case: Case, result: CaseResult) -> None:
+    sh = wb.add_sheet("Criteria")
+    for col, width in ((0, 18), (2, 50), (3, 16), (10, 50), (11, 40)):
+        sh.column(col, width, look.wrap)
+    sh.put_run(0, layout.headers["criteria"])
     r = 1
-    for section in template.sections:
-        for crit in section.criteria:
-            cr = result.criteria.get(crit.id)
-            if cr is None:
-                continue
-            att = cr.attainment
-            tone = attainment_tone(att) if cr.status == "scored" else "grey"
-            given = case.answers.get(crit.id)
-            sh.put(r, 0, section.title, styles.wrap)
-            sh.put(r, 1, crit.id)
-            sh.put(r, 2, crit.text, styles.wrap)
-            sh.put(r, 3, _answer_text(template, case, crit.id, cr.status, cr.answer), styles.get(tone, text_wrap=True))
-            sh.put(r, 4, STATUS_TEXT.get(cr.status, cr.status))
-            sh.put(r, 5, cr.points)
-            sh.put(r, 6, cr.max)
-            sh.put(r, 7, cr.weight)
-            sh.put(r, 8, "Critical" if crit.critical else "")
-            sh.put(r, 9, att, styles.get(tone, num_format=ATTAINMENT))
-            sh.put(r, 10, given.evidence if given else None, styles.wrap)
-            sh.put(r, 11, given.comment if given else None, styles.wrap)
-            sh.put(r, 12, cr.location)
-            r += 1
-    sh.width(0, 18, wrap=True)
-    sh.width(2, 50, wrap=True)
-    sh.width(3, 16, wrap=True)
-    sh.width(10, 50, wrap=True)
-    sh.width(11, 40, wrap=True)
-    sh.ws.autofilter(0, 0, max(r - 1, 0), len(CRITERIA_HEADERS) - 1)
-    sh.finish(freeze=(1, 2), landscape=True)
+    for crit, fixed_cells, fixed in layout.criteria:
+        cr = result.criteria.get(crit.id)
+        if cr is None:
+            continue
+        given = case.answers.get(crit.id)
+        evidence, comment = (given.evidence, given.comment) if given else (None, None)
+        blank = not evidence and not comment  # then the two are empty cells: the same in every case
+        # section to attainment follow from the template alone once the answer is recognised
+        known = layout.cached_run(
+            (crit.id, cr.status, cr.answer, cr.points, cr.max, cr.weight, blank),
+            partial(_known_cells, look, layout, case, crit, cr, fixed_cells, blank),
+        ) if cr.answer is not None else None
+        if known is not None:
+            sh.put_run(r, known)
+        else:
+            sh.put_run(r, fixed)
+            for col, value, style in _graded(look, layout, case, crit, cr):
+                sh.put(r, col, value, style)
+        if known is None or not blank:
+            sh.put_row(r, 10, (evidence, comment), (look.wrap, look.wrap))
+        sh.put(r, 12, cr.location)
+        r += 1
+    sh.autofilter(0, 0, max(r - 1, 0), len(HEADERS["criteria"]) - 1)
+    _finish(sh, freeze=(1, 2), landscape=True)
 
 
-def _dimensions(wb: "Workbook", styles: Styles, template: Template, result: CaseResult) -> None:
-    sh = SheetWriter(wb, styles, "Dimensions")
-    sh.header(0, ["Dimension", "Item", "Title", 'Group / "I" statement', "Score", "Band"])
-    tones = band_tones([b.label for b in template.bands])
+def _dimensions(wb: Workbook, look: _Look, layout: _Layout, template: Template, result: CaseResult) -> None:
+    sh = wb.add_sheet("Dimensions")
+    sh.column(2, 40, look.wrap)
+    sh.column(3, 70, look.wrap)
+    sh.put_run(0, layout.headers["dimensions"])
     r = 1
-    for dim_id, dim in template.all_dimensions().items():
-        scores = result.dimensions.get(dim_id, {})
-        for item in dim.items:
-            score = scores.get(item.id)
-            band = template.band_for(score)
-            tone = tones.get(band) if band else None
-            sh.put(r, 0, dim.title)
-            sh.put(r, 1, item.id)
-            sh.put(r, 2, item.title, styles.wrap)
-            sh.put(r, 3, item.statement or item.group or item.description, styles.wrap)
-            sh.put(r, 4, score, styles.get(tone, num_format=SCORE))
-            sh.put(r, 5, band or "Not scored", styles.get(tone))
-            r += 1
-    sh.width(2, 40, wrap=True)
-    sh.width(3, 70, wrap=True)
-    sh.ws.autofilter(0, 0, max(r - 1, 0), 5)
-    sh.finish(freeze=(1, 0), landscape=True)
+    for dim_id, item_id, fixed in layout.dimensions:
+        score = result.dimensions.get(dim_id, {}).get(item_id)
+        band = template.band_for(score)
+        tone = layout.tones.get(band) if band else None
+        sh.put_run(r, fixed)  # dimension, item, title, statement
+        sh.put(r, 4, score, look.score[tone])
+        sh.put_run(r, layout.bands[band])
+        r += 1
+    sh.autofilter(0, 0, max(r - 1, 0), len(HEADERS["dimensions"]) - 1)
+    _finish(sh, freeze=(1, 0), landscape=True)
 
 
-def _issues(wb: "Workbook", styles: Styles, result: CaseResult) -> None:
-    sh = SheetWriter(wb, styles, "Issues")
-    sh.header(0, ["Severity", "Code", "Message", "Location"])
+def _issues(wb: Workbook, look: _Look, layout: _Layout, result: CaseResult) -> None:
+    sh = wb.add_sheet("Issues")
+    sh.column(2, 80, look.wrap)
+    sh.put_run(0, layout.headers["issues"])
     if not result.issues:
         sh.put(1, 0, "No issues")
     for r, issue in enumerate(result.issues, 1):
-        sh.put(r, 0, issue.severity, styles.get("red" if issue.severity == "error" else "amber"))
-        sh.put(r, 1, issue.code)
-        sh.put(r, 2, issue.message, styles.wrap)
-        sh.put(r, 3, issue.location)
-    sh.width(2, 80, wrap=True)
-    sh.finish(freeze=(1, 0))
+        sh.put_row(r, 0, (issue.severity, issue.code, issue.message, issue.location),
+                   (look.plain["red" if issue.severity == "error" else "amber"], None, look.wrap, None))
+    _finish(sh, freeze=(1, 0))
 
 
-def _notes(wb: "Workbook", styles: Styles, notes: str) -> None:
-    sh = SheetWriter(wb, styles, "Notes")
-    sh.header(0, ["Notes"])
+def _notes(wb: Workbook, look: _Look, layout: _Layout, notes: str) -> None:
+    sh = wb.add_sheet("Notes")
+    sh.column(0, 110, look.wrap)
+    sh.put_run(0, layout.headers["notes"])
     for r, para in enumerate((p for p in notes.split("\n\n") if p.strip()), 1):
-        sh.put(r, 0, para, styles.wrap)
-    sh.width(0, 110, wrap=True)
-    sh.finish(freeze=(1, 0))
-
+        sh.put(r, 0, para, look.wrap)
+    _finish(sh, freeze=(1, 0))
