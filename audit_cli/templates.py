@@ -46,7 +46,7 @@ def load_template(ref: str | Path | None = None) -> Template:
     ref = DEFAULT_TEMPLATE if ref is None else ref
     bundled = bundled_templates()
     is_bundled = isinstance(ref, str) and ref in bundled
-    if is_bundled:
+    if isinstance(ref, str) and is_bundled:
         path = bundled[ref]
     else:
         path = Path(ref)
