@@ -71,3 +71,15 @@ def test_names_resolve_as_zipfile_resolves_them() -> None:
 
 def test_json_has_no_parts() -> None:
     assert check(b'{"case": {}}', ".json") is None
+
+
+def test_a_later_entry_that_is_not_kept_still_wins() -> None:
+    """A later entry whose name only resolves to the part's (``…xml\\x00junk``) is not kept from the
+    check, yet it is what zipfile reads, so it must be what the reader gets."""
+    first, second = b'<?xml version="1.0"?><first/>', b'<?xml version="1.0"?><second/>'
+    with pytest.warns(UserWarning):  # zipfile sees the second name as a duplicate of the first
+        data = _zip([("word/document.xml", first), ("word/document.xml\x00junk", second)])
+    parts = check(data, ".docx")
+    assert parts is not None
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert parts["word/document.xml"] == zf.read("word/document.xml") == second

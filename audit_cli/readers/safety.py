@@ -281,6 +281,8 @@ def _check_zip(data: bytes, suffix: str, kind: str) -> CheckedZip:
         if content is not None:
             budget -= len(content)
             kept[_zip_name(part.name)] = content
+        else:  # a later entry of the same name wins (as in zipfile), kept or not
+            kept.pop(_zip_name(part.name), None)
     return CheckedZip(data, list(zip(parts, starts)), kept)
 
 
