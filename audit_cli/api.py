@@ -248,7 +248,7 @@ def now_iso() -> str:
 
 @dataclass
 class _Done:
-    """One file's outcome as it travels back from a worker: small, no case text.
+    """One file's outcome as it travels back from a worker: small; no evidence, comments or notes.
 
     Each case arrives as its results.json line, already encoded in the worker, so the main
     process (the one part of a run that is not parallel) only decodes it once to aggregate.
