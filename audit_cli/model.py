@@ -7,7 +7,7 @@ turn it into JSON-ready dictionaries.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal, TypeVar
 
 Severity = Literal["error", "warning"]
 #: how far a computed score may sit below a band's minimum (or a gate's threshold) from
@@ -15,6 +15,7 @@ Severity = Literal["error", "warning"]
 SCORE_EPSILON = 1e-9
 #: stands in shared outputs for the case text an issue quotes
 WITHHELD = "this value"
+T = TypeVar("T")
 Status = Literal["scored", "excluded", "unanswered", "not_applicable"]
 FieldValue = Any  # str | float | bool | list[str] | None; dates are ISO strings
 
@@ -148,19 +149,19 @@ class Template:
     def scale_of(self, criterion_id: str) -> Scale:
         return self.scales[self.criteria[criterion_id].scale]
 
+    def derived(self, key: str, build: Callable[[Template], T]) -> T:
+        """Something worked out from the template once and kept with it (the readers' index,
+        the scoring plan, a workbook's layout). A Template is not hashable, so no lru_cache;
+        the cache travels with the template when it is pickled to a worker process."""
+        cache: dict[str, Any] = self.__dict__.setdefault("_derived", {})
+        if key not in cache:
+            cache[key] = build(self)
+        value: T = cache[key]
+        return value
+
     def all_dimensions(self) -> dict[str, Dimension]:
         """Declared dimensions plus the implicit ``section`` dimension."""
-        cached: dict[str, Dimension] | None = self.__dict__.get("_all_dimensions")
-        if cached is None:
-            cached = dict(self.dimensions)
-            if "section" not in cached:
-                cached["section"] = Dimension(
-                    "section",
-                    "Sections",
-                    tuple(DimensionItem(s.id, s.title) for s in self.sections),
-                )
-            self.__dict__["_all_dimensions"] = cached
-        return dict(cached)
+        return dict(self.derived("all_dimensions", _all_dimensions))
 
     def items_of(self, criterion: Criterion) -> dict[str, tuple[str, ...]]:
         """Every dimension item a criterion counts towards, section included."""
@@ -180,6 +181,13 @@ class Template:
             if score >= b.min - SCORE_EPSILON:
                 return b.label
         return None
+
+
+def _all_dimensions(t: Template) -> dict[str, Dimension]:
+    dims = dict(t.dimensions)
+    if "section" not in dims:
+        dims["section"] = Dimension("section", "Sections", tuple(DimensionItem(s.id, s.title) for s in t.sections))
+    return dims
 
 
 # --------------------------------------------------------------------------- cases

@@ -78,29 +78,18 @@ class _Plan:
     items: tuple[tuple[str, tuple[str, ...]], ...]  # every dimension's items, in template order
 
 
-_PLANS: dict[int, tuple[Template, _Plan]] = {}
-
-
-def _plan(template: Template) -> _Plan:
-    """The template's scoring plan, built on first use (keyed by identity: templates are not hashable)."""
-    hit = _PLANS.get(id(template))
-    if hit is not None and hit[0] is template:
-        return hit[1]
+def _build_plan(template: Template) -> _Plan:
     crits = []
     for crit in template.criteria.values():
         scale = template.scales[crit.scale]
         targets = tuple((dim_id, item) for dim_id, items in template.items_of(crit).items() for item in items)
         crits.append(_CriterionPlan(crit, scale.max_points, {o.value: o for o in scale.options}, targets))
     items = tuple((dim_id, tuple(i.id for i in dim.items)) for dim_id, dim in template.all_dimensions().items())
-    plan = _Plan(tuple(crits), items)
-    if len(_PLANS) > 32:  # a long-lived process that loads many templates keeps only recent plans
-        _PLANS.clear()
-    _PLANS[id(template)] = (template, plan)
-    return plan
+    return _Plan(tuple(crits), items)
 
 
 def score_case(template: Template, case: Case) -> CaseResult:
-    plan = _plan(template)
+    plan = template.derived("scoring_plan", _build_plan)
     issues: list[Issue] = list(case.issues)
     criteria: dict[str, CriterionResult] = {}
     critical_failures: list[str] = []

@@ -150,3 +150,20 @@ def test_load_template_errors(tmp_path: Path) -> None:
     good = tmp_path / "mini.json"
     good.write_text(json.dumps(base_template_doc()), encoding="utf-8")
     assert load_template(good).id == "mini"
+
+
+def test_derived_lookups_are_built_once_and_travel_with_the_template() -> None:
+    import pickle
+
+    t = load_template("msp-core")
+    calls: list[int] = []
+
+    def build(tpl: Any) -> list[str]:
+        calls.append(1)
+        return sorted(tpl.criteria)
+
+    first = t.derived("ids", build)
+    assert t.derived("ids", build) is first and calls == [1]
+    copy = pickle.loads(pickle.dumps(t))
+    assert copy.derived("ids", build) == first and calls == [1]  # not rebuilt in a worker
+    assert copy == load_template("msp-core")  # kept lookups are not part of a template's value

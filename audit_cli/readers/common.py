@@ -61,11 +61,7 @@ class TemplateIndex:
 
 
 def index_for(template: Template) -> TemplateIndex:
-    idx = template.__dict__.get("_reader_index")
-    if idx is None:
-        idx = TemplateIndex(template)
-        template.__dict__["_reader_index"] = idx
-    return idx
+    return template.derived("reader_index", TemplateIndex)
 
 
 def _optional_text(value: Any) -> str | None:

@@ -164,11 +164,8 @@ class _HeaderLookups:
 
 
 def _lookups(index: TemplateIndex) -> _HeaderLookups:
-    """The lookups for an index, built once and kept on its template (as ``index_for`` keeps the index)."""
-    kept = index.template.__dict__.get("_excel_header_lookups")
-    if not isinstance(kept, _HeaderLookups) or kept.index is not index:
-        kept = index.template.__dict__["_excel_header_lookups"] = _HeaderLookups(index)
-    return kept
+    """The lookups for an index, built once and kept with its template (as ``index_for`` keeps the index)."""
+    return index.template.derived("excel_header_lookups", lambda t: _HeaderLookups(index_for(t)))
 
 
 def find_register(grid: Grid, index: TemplateIndex) -> RegisterLayout | None:

@@ -234,12 +234,8 @@ class _Layout:
 
 
 def _layout(template: Template) -> _Layout:
-    """The template's layout, kept on the template itself (a Template is unhashable), as
-    ``Template.all_dimensions`` keeps its own."""
-    layout: _Layout | None = template.__dict__.get("_case_workbook_layout")
-    if layout is None:
-        layout = template.__dict__["_case_workbook_layout"] = _Layout(template, _look())
-    return layout
+    """The template's layout, worked out once and kept with the template."""
+    return template.derived("case_workbook_layout", lambda t: _Layout(t, _look()))
 
 
 # --------------------------------------------------------------------------- sheets
