@@ -110,7 +110,10 @@ class CaseWorkbooks:
     def draft(self, case: Case, result: CaseResult, tag: str) -> Path:
         # checked against the output folder itself, so not even a symlinked cases/ leads outside it
         path = inside(self.out_dir, self.folder, f".pending-{safe_name(tag)}.xlsx")
-        write_case_workbook(self.template, case, result, path, generated=self.generated)
+        # Written in place: a draft's name is already a temporary one that ``place`` renames and
+        # ``cleanup`` removes if it is never placed, so a second temporary file would only cost time.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_workbook(self.template, case, result, self.generated).to_bytes())
         return path
 
     def place(self, draft: Path, case_id: str) -> Path:
