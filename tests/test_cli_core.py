@@ -209,5 +209,7 @@ def test_outputs_get_the_users_usual_permissions(folder: Path) -> None:
     assert invoke("score", folder, "-t", BASE_TEMPLATE, "-o", "out").exit_code == 0
     mask = os.umask(0)
     os.umask(mask)
-    for p in (Path("out/results.json"), Path("out/aggregate.xlsx")):
+    workbooks = sorted(Path("out/cases").glob("*.xlsx"))
+    assert workbooks
+    for p in (Path("out/results.json"), Path("out/aggregate.xlsx"), *workbooks):
         assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask
