@@ -1,5 +1,6 @@
-"""The parts ``safety.check`` inflates are handed to the Office readers (``CheckedZip``): what a
-reader gets from them must be exactly what it would read from the zip itself."""
+"""``safety.check`` hands the Office readers the file's parts (``CheckedZip``), each inflated and
+checked when first asked for: what a reader gets from them must be exactly what it would read
+from the zip itself, and a part no reader asks for is never inflated."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import hostile_corpus as hc
 import pytest
 
+from audit_cli.errors import ReadError
 from audit_cli.readers import excel_reader, read_bytes, safety, word_reader
 from audit_cli.readers.safety import CheckedZip, check
 
@@ -83,3 +86,53 @@ def test_a_later_entry_that_is_not_kept_still_wins() -> None:
     assert parts is not None
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert parts["word/document.xml"] == zf.read("word/document.xml") == second
+
+
+# --------------------------------------------------------------------------- checked as asked for
+
+THEME = "xl/theme/theme1.xml"
+STYLES = "word/styles.xml"
+
+
+def test_a_part_is_checked_when_first_asked_for_and_kept() -> None:
+    data = hc.patch_crc(hc.council_xlsx(), THEME)
+    parts = check(data, ".xlsx")  # the directory is sound: nothing is inflated yet
+    assert parts is not None
+    with pytest.raises(ReadError, match=rf"^part {THEME} is damaged \(its data does not match its checksum\)$"):
+        parts[THEME]
+    sheet = parts[hc.SHEET]
+    assert parts[hc.SHEET] is sheet  # inflated and checked once
+
+
+def test_a_damaged_part_no_reader_needs_does_not_cost_the_case(msp_core: Any) -> None:
+    """A workbook's theme (or a document's thumbnail) is never inflated, so damage there
+    leaves the answers readable."""
+    data = hc.patch_crc(hc.council_xlsx(), THEME)
+    result = read_bytes(data, ".xlsx", msp_core, "form.xlsx")
+    assert [c.id for c in result.cases] == ["NS-0042"]
+    assert result.cases[0].answers["A1"].value == "yes"
+
+
+def _docx_needing_styles(styles: bytes | None = None) -> bytes:
+    """The council's document with a heading in a style of its own ("AuditHeading"), which
+    only ``word/styles.xml`` can say is not a heading."""
+    docx = hc.council_docx()
+    doc = {i.filename: c for i, c in hc.members(docx)}[hc.DOC]
+    assert b'w:val="Heading2"' in doc
+    replace = {hc.DOC: doc.replace(b'w:val="Heading2"', b'w:val="AuditHeading"')}
+    if styles is not None:
+        replace[STYLES] = styles
+    return hc.rezip(docx, replace)
+
+
+def test_word_styles_are_inflated_only_when_a_paragraph_needs_them(msp_core: Any) -> None:
+    laughs = b'<?xml version="1.0"?>' + hc.BILLION_LAUGHS.encode() + b"<w:styles/>"
+    # Headings in Word's own styles: the styles part is never asked for, so never inflated.
+    plain = hc.rezip(hc.council_docx(), {STYLES: laughs})
+    assert [c.id for c in read_bytes(plain, ".docx", msp_core, "form.docx").cases] == ["NS-0043"]
+    # A style of the council's own: the part is asked for, checked, and refused.
+    with pytest.raises(ReadError) as exc:
+        read_bytes(_docx_needing_styles(laughs), ".docx", msp_core, "form.docx")
+    assert str(exc.value) == hc.doctype_reason(STYLES)
+    # and an honest styles part is read as before
+    assert [c.id for c in read_bytes(_docx_needing_styles(), ".docx", msp_core, "form.docx").cases] == ["NS-0043"]

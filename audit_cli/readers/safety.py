@@ -4,10 +4,10 @@ A reader library trusts its input; these checks do not. They look at the first
 bytes and, for Office files, at the zip's central directory, so a hostile file
 (zip bomb, billion laughs, external entities, a lying header, a file that is not
 what its suffix says) is refused with one line an auditor can act on. Sizes,
-ratios and counts are judged from the directory before anything is inflated;
-then each part is inflated once in 64 KB steps to prove it is no bigger than it
-claims and to read its XML prolog. The XML parts are kept (within a budget) and
-handed to the reader, so nothing is inflated twice.
+ratios and counts are judged from the directory before anything is inflated.
+A part is inflated only when its reader asks for it, once, and is then proved to
+be no bigger than it claims, to match its checksum and to declare no DOCTYPE
+before the reader sees it; parts no reader needs are never inflated.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 def check(data: bytes, suffix: str) -> "CheckedZip | None":
     """Refuse bytes no reader should be given; raises ``ReadError`` with one line.
 
-    For an Office file, returns its checked parts (``CheckedZip``): the XML the check
-    inflated is kept, so the reader does not inflate it again."""
+    For an Office file, returns its parts (``CheckedZip``), each checked as the reader
+    first asks for it."""
     if not data:
         raise ReadError("the file is empty (0 bytes)")
     suffix = suffix.lower()
@@ -205,17 +205,23 @@ class _Part:
 
 
 class CheckedZip(Mapping[str, bytes]):
-    """An Office file's parts by name once every check has passed, for its reader (in place of ``zipfile``).
+    """An Office file's parts by name, for its reader (in place of ``zipfile``), once the
+    directory has passed every check.
 
-    Each XML part the check inflated is kept, up to ``KEEP_BYTES`` in all; any other part is
-    inflated on request from the checked directory. Names resolve as ``zipfile`` resolves
-    them: a name ends at a NUL byte, and of two entries with one name the later wins.
+    A part's content is checked the first time the reader asks for it (``_check_part``:
+    its size, checksum and XML prolog), so a part no reader needs (a Word document's
+    800 KB of style definitions, a theme, a thumbnail) is never inflated at all. A part
+    that fails raises ``ReadError`` then, and the file is rejected with that line as
+    before. Checked content is kept, up to ``KEEP_BYTES`` in all, so no part is inflated
+    twice. Names resolve as ``zipfile`` resolves them: a name ends at a NUL byte, and of
+    two entries with one name the later wins.
     """
 
-    def __init__(self, data: bytes, located: list[tuple[_Part, int]], kept: dict[str, bytes]) -> None:
+    def __init__(self, data: bytes, located: list[tuple[_Part, int]]) -> None:
         self._data = data
         self._parts = {_zip_name(p.name): (p, start) for p, start in located}
-        self._kept = kept
+        self._kept: dict[str, bytes] = {}
+        self._budget = KEEP_BYTES
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._parts)
@@ -227,16 +233,17 @@ class CheckedZip(Mapping[str, bytes]):
         return name in self._parts
 
     def __getitem__(self, name: str) -> bytes:
-        """A part's content; ``KeyError`` when there is no such part."""
+        """A part's content; ``KeyError`` when there is no such part, ``ReadError`` when it
+        fails its check."""
         kept = self._kept.get(name)
         if kept is not None:
             return kept
         part, start = self._parts[name]
-        raw = self._data[start: start + part.csize]
-        if part.method == zipfile.ZIP_STORED:
-            return raw
-        # Safe to inflate whole: the check proved this stream gives exactly part.usize bytes.
-        return zlib.decompressobj(-15).decompress(raw, part.usize) if part.usize else b""
+        content = _check_part(self._data, part, start)
+        if len(content) <= self._budget:
+            self._budget -= len(content)
+            self._kept[name] = content
+        return content
 
 
 #: inflated XML kept from the check for the reader, in all; past it a part is inflated again when read
@@ -273,17 +280,7 @@ def _check_zip(data: bytes, suffix: str, kind: str) -> CheckedZip:
             raise ReadError(f"part {part_name(part.name)} is compressed {ratio:,}:1, far beyond any real form "
                             "(a zip bomb?)")
         starts.append(_check_local_header(data, part, suffix))
-    kept: dict[str, bytes] = {}
-    budget = KEEP_BYTES
-    for part, start in zip(parts, starts):
-        keep = budget >= part.usize and _XML_NAME.search(part.name) is not None
-        content = _check_part(data, part, start, keep)
-        if content is not None:
-            budget -= len(content)
-            kept[_zip_name(part.name)] = content
-        else:  # a later entry of the same name wins (as in zipfile), kept or not
-            kept.pop(_zip_name(part.name), None)
-    return CheckedZip(data, list(zip(parts, starts)), kept)
+    return CheckedZip(data, list(zip(parts, starts)))
 
 
 def _end_record(data: bytes, broken: str) -> tuple[int, int, int]:
@@ -400,50 +397,41 @@ def _check_kind(names: list[str], suffix: str, kind: str) -> None:
 # --------------------------------------------------------------------------- what each part holds
 
 
-def _check_part(data: bytes, part: _Part, start: int, keep: bool = False) -> bytes | None:
-    """Inflate the part once, 64 KB at a time with the output dropped: it must give exactly
-    the size and CRC its headers state, and an XML part must not declare a DOCTYPE (the only
-    way to define entities, which billion-laughs and external-entity attacks need; no Office
-    part ever has one).
+def _check_part(data: bytes, part: _Part, start: int) -> bytes:
+    """A part's content, inflated once and proved to be what its headers state: exactly its
+    size and CRC, and, for XML, no DOCTYPE (the only way to define entities, which
+    billion-laughs and external-entity attacks need; no Office part ever has one).
 
     The size matters because ``zipfile.read()`` inflates a whole chunk of compressed data
     before it trims to the stated size: a part that states 3 KB but inflates to 30 MB would
-    cost the reader the 30 MB. Memory here stays at one 64 KB step, unless ``keep`` asks for
-    the content (an XML part the reader will parse, within ``KEEP_BYTES``), which is then
-    returned; time is bounded by the stated sizes the limits above allow."""
+    cost the reader the 30 MB. Here inflating stops one byte past the stated size, which the
+    directory checks have already bounded, so memory and time are bounded by them too."""
     if part.name.endswith("/") and part.usize == 0:
-        return None
-    produced, crc = 0, 0
-    head = b""
-    judged = False  # whether the prolog has been judged (or the part is not XML)
-    pieces: list[bytes] = []
-    for out in _inflate(data, part, start):
-        if keep:
-            pieces.append(out)
-        produced += len(out)
-        if produced > part.usize:
-            raise ReadError(f"part {part_name(part.name)} unpacks to more than the {part.usize:,} bytes its "
-                            "headers state (a damaged or tampered file)")
-        crc = zlib.crc32(out, crc)
-        if not judged:
-            head += out[: XML_PROLOG_LIMIT - len(head)]
-            judged = _judge_prolog(part, head, final=False)
-    if not judged:
-        _judge_prolog(part, head, final=True)
-    if produced != part.usize:
+        return b""
+    raw = data[start: start + part.csize]
+    if part.method == zipfile.ZIP_STORED:
+        content = raw
+    else:
+        try:
+            content = zlib.decompressobj(-15).decompress(raw, part.usize + 1)
+        except zlib.error:
+            raise ReadError(f"part {part_name(part.name)} is damaged (its compressed data cannot be read)") from None
+    if len(content) > part.usize:
+        raise ReadError(f"part {part_name(part.name)} unpacks to more than the {part.usize:,} bytes its "
+                        "headers state (a damaged or tampered file)")
+    _judge_prolog(part, content[:XML_PROLOG_LIMIT])
+    if len(content) != part.usize:
         raise ReadError(f"part {part_name(part.name)} is damaged (its data ends early)")
-    if crc != part.crc:
+    if zlib.crc32(content) != part.crc:
         raise ReadError(f"part {part_name(part.name)} is damaged (its data does not match its checksum)")
-    return b"".join(pieces) if keep else None
+    return content
 
 
-def _judge_prolog(part: _Part, head: bytes, final: bool) -> bool:
-    """True once the head settles it (not XML, or a root element with no DOCTYPE before it);
-    raises for a DOCTYPE or a prolog too long to judge."""
-    if len(head) < 256 and not final:
-        return False
+def _judge_prolog(part: _Part, head: bytes) -> None:
+    """Raises for a DOCTYPE, or for a prolog too long to judge, in ``head`` (the part's first
+    ``XML_PROLOG_LIMIT`` bytes); a part that is not XML passes."""
     if not _XML_NAME.search(part.name) and not _starts_like_xml(head):
-        return True  # an image or other binary part: never parsed as XML
+        return  # an image or other binary part: never parsed as XML
     verdict = _prolog_verdict(head[:XML_HEAD]) or _prolog_verdict(head)
     if verdict == "doctype":
         raise ReadError(f"part {part_name(part.name)} declares a DOCTYPE (XML entities, as in billion-laughs and "
@@ -451,31 +439,6 @@ def _judge_prolog(part: _Part, head: bytes, final: bool) -> bool:
     if verdict is None and len(head) >= XML_PROLOG_LIMIT:
         raise ReadError(f"part {part_name(part.name)} has an XML prolog over {XML_PROLOG_LIMIT // 1024} KB long; "
                         "the file is not read")
-    return verdict == "ok"
-
-
-def _inflate(data: bytes, part: _Part, start: int, step: int = 65536) -> Iterator[bytes]:
-    """A part's content in pieces of at most ``step`` bytes; never more in memory at once."""
-    stop = start + part.csize
-    if part.method == zipfile.ZIP_STORED:
-        for pos in range(start, stop, step):
-            yield data[pos: min(pos + step, stop)]
-        return
-    d = zlib.decompressobj(-15)
-    pos, pending = start, b""
-    try:
-        while not d.eof:
-            if not pending and pos < stop:
-                pending = data[pos: min(pos + step, stop)]
-                pos += len(pending)
-            out = d.decompress(pending, step)
-            pending = d.unconsumed_tail
-            if out:
-                yield out
-            elif not pending and pos >= stop:
-                return  # the compressed data ran out before the stream's end
-    except zlib.error:
-        raise ReadError(f"part {part_name(part.name)} is damaged (its compressed data cannot be read)") from None
 
 
 def _starts_like_xml(head: bytes) -> bool:

@@ -64,8 +64,8 @@ _SHORT_HEADING = 80
 def read(data: bytes, template: Template, source: str, archive: Mapping[str, bytes] | None = None) -> ReadResult:
     """The one case a Word form holds. ``archive``: the document's parts, already inflated and checked
     (``safety.check``), else they are read from ``data``."""
-    root, styles_xml = _load(data, archive)
-    doc = _Document(root, styles_xml)
+    root, styles_part = _load(data, archive)
+    doc = _Document(root, styles_part)
     b = CaseBuilder(template, source)
     index = index_for(template)
     para_no = table_no = 0
@@ -151,8 +151,9 @@ def _parse(xml: bytes, name: str) -> Any:
     return root
 
 
-def _load(data: bytes, archive: Mapping[str, bytes] | None = None) -> tuple[Any, bytes | None]:
-    """The document's root element, and the styles part (parsed only if a paragraph needs it).
+def _load(data: bytes, archive: Mapping[str, bytes] | None = None) -> tuple[Any, Callable[[], bytes] | None]:
+    """The document's root element, and how to read the styles part: it is read (inflated,
+    checked) and parsed only if a paragraph needs it, which most documents' do not.
 
     The parts come from ``archive`` when the safety check has inflated them already, else from
     the zip in ``data``: this is the only place the zip is opened."""
@@ -163,10 +164,14 @@ def _load(data: bytes, archive: Mapping[str, bytes] | None = None) -> tuple[Any,
     except (zipfile.BadZipFile, ValueError, EOFError, OSError):
         raise ReadError("not a valid .docx file (not a zip archive, or a damaged one)") from None
     with zf:
-        return _load_parts(zf.namelist(), partial(_read_part, zf))
+        root, styles_part = _load_parts(zf.namelist(), partial(_read_part, zf))
+        if styles_part is None:
+            return root, None
+        styles = styles_part()  # now: the zip is closed once this returns
+        return root, lambda: styles
 
 
-def _load_parts(names: list[str], read_part: Callable[[str], bytes]) -> tuple[Any, bytes | None]:
+def _load_parts(names: list[str], read_part: Callable[[str], bytes]) -> tuple[Any, Callable[[], bytes] | None]:
     """``_load`` given the package's part names and how to read a part."""
     by_lower = {n.lower(): n for n in names}
     main = _main_part(by_lower, read_part)
@@ -174,7 +179,7 @@ def _load_parts(names: list[str], read_part: Callable[[str], bytes]) -> tuple[An
         raise ReadError("not a Word document (the zip has no word/document.xml)")
     root = _parse(read_part(main), "word/document.xml")
     styles_name = by_lower.get("word/styles.xml")
-    styles = read_part(styles_name) if styles_name else None
+    styles = partial(read_part, styles_name) if styles_name else None
     if not isinstance(root.tag, str) or not root.tag.endswith("}document"):
         raise ReadError("word/document.xml is not a Word document body")
     return root, styles
@@ -353,9 +358,9 @@ class _Document:
     that shows it (``_exact_texts``).
     """
 
-    def __init__(self, root: Any, styles_xml: bytes | None) -> None:
+    def __init__(self, root: Any, styles_part: Callable[[], bytes] | None) -> None:
         self.n = n = _names(root.tag[1:].split("}")[0])
-        self._styles_xml = styles_xml
+        self._styles_part = styles_part
         self._styles: dict[str, bool] | None = None
         body = _child(root, n.body)
         self.body = body if body is not None else root
@@ -724,11 +729,12 @@ class _Document:
     def _heading_style(self, style_id: str) -> bool:
         if self._styles is None:
             self._styles = {}
-            if self._styles_xml is not None:
+            if self._styles_part is not None:
+                xml = self._styles_part()  # a damaged or hostile part rejects the file, as any part does
                 try:
-                    self._styles = _heading_styles(_parse(self._styles_xml, "word/styles.xml"))
+                    self._styles = _heading_styles(_parse(xml, "word/styles.xml"))
                 except ReadError:
-                    pass  # a broken styles part costs only the headings it would have named
+                    pass  # styles that are not well-formed XML cost only the headings they would have named
         return self._styles.get(style_id, False)
 
     def _bold(self, run: Any) -> bool:
