@@ -18,6 +18,24 @@ NOT_RATED = "Not rated"
 BLANK = "(blank)"
 
 
+def _counts() -> defaultdict[str, int]:
+    return defaultdict(int)
+
+
+def _lists() -> defaultdict[str, list[float]]:
+    return defaultdict(list)
+
+
+def _dims_of_lists() -> defaultdict[str, defaultdict[str, list[float]]]:
+    return defaultdict(_lists)
+
+
+def _add_counts(mine: dict[str, int], theirs: dict[str, int]) -> None:
+    """Counts added key by key; a key new here goes last, as it would have arrived."""
+    for k, v in theirs.items():
+        mine[k] = mine.get(k, 0) + v
+
+
 def mean(values: list[float]) -> float | None:
     return math.fsum(values) / len(values) if values else None
 
@@ -54,7 +72,7 @@ class Aggregator:
         self.bd_cases: dict[str, dict[str, int]] = {f.id: defaultdict(int) for f in self.breakdown_fields}
         self.bd_scores: dict[str, dict[str, list[float]]] = {f.id: defaultdict(list) for f in self.breakdown_fields}
         self.bd_items: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {
-            f.id: defaultdict(lambda: defaultdict(lambda: defaultdict(list))) for f in self.breakdown_fields
+            f.id: defaultdict(_dims_of_lists) for f in self.breakdown_fields
         }
         self.spellings: dict[str, dict[str, set[str]]] = {}
         self.outcome_fields = [f for f in template.case_fields if f.is_categorical and not f.personal]
@@ -63,7 +81,62 @@ class Aggregator:
         }
         judge = template.judgement
         self.judgement_field = judge.id if judge and not judge.personal else None
-        self.judge_table: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.judge_table: dict[str, dict[str, int]] = defaultdict(_counts)
+
+    # A run's workers each aggregate the cases they score (a partial ``Aggregator``) and the main
+    # process merges the partials in input order: every figure, and the order of every key that
+    # is not sorted on output, comes out as if the cases had been added one by one.
+
+    _TEMPLATE_BOUND = ("template", "dims", "breakdown_fields", "outcome_fields")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A partial travels without its template: the side that merges it has its own."""
+        return {k: v for k, v in self.__dict__.items() if k not in self._TEMPLATE_BOUND}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def merge(self, part: "Aggregator") -> None:
+        """Fold in a partial aggregate of the same template, built from the cases after those
+        already added."""
+        self.n += part.n
+        self.scores += part.scores
+        _add_counts(self.ratings, part.ratings)
+        for d, items in part.item_scores.items():
+            mine = self.item_scores[d]
+            for item, vals in items.items():
+                mine[item] += vals
+        for cid, vals in part.crit_attain.items():
+            self.crit_attain[cid] += vals
+        for cid, counts in part.crit_counts.items():
+            _add_counts(self.crit_counts[cid], counts)
+        for cid, counts in part.crit_status.items():
+            _add_counts(self.crit_status[cid], counts)
+        for case_id, crits in part.critical.items():
+            merged = set(self.critical.get(case_id, [])) | set(crits)
+            self.critical[case_id] = [c for c in self.template.criteria if c in merged]
+        self.critical_cases += part.critical_cases
+        _add_counts(self.critical_by_criterion, part.critical_by_criterion)
+        for f, per_value in part.bd_cases.items():
+            _add_counts(self.bd_cases[f], per_value)
+        for f, per_value in part.bd_scores.items():
+            for v, vals in per_value.items():
+                self.bd_scores[f][v] += vals
+        for f, per_value in part.bd_items.items():
+            for v, dims in per_value.items():
+                mine_v = self.bd_items[f][v]
+                for d, items in dims.items():
+                    mine_d = mine_v[d]
+                    for item, vals in items.items():
+                        mine_d[item] += vals
+        for f, keys in part.spellings.items():
+            mine_f = self.spellings.setdefault(f, {})
+            for key, spelt in keys.items():
+                mine_f.setdefault(key, set()).update(spelt)
+        for f, counts in part.field_counts.items():
+            _add_counts(self.field_counts[f], counts)
+        for auditor, row in part.judge_table.items():
+            _add_counts(self.judge_table[auditor], row)
 
     # ------------------------------------------------------------------ input
 

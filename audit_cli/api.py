@@ -250,25 +250,36 @@ def now_iso() -> str:
 class _Done:
     """One file's outcome as it travels back from a worker: small; no evidence, comments or notes.
 
-    Each case arrives as its results.json line, already encoded in the worker, so the main
-    process (the one part of a run that is not parallel) only decodes it once to aggregate.
+    Each case arrives as its results.json line, already encoded in the worker, and already
+    counted in the aggregate: the first ``_Done`` of a worker's chunk carries the chunk's
+    partial ``Aggregator``. So the main process (the one part of a run that is not parallel)
+    decodes no case, except one whose reference was already read.
     """
 
     record: InputRecord
     lines: list[bytes]  # each case's result as one line of compact JSON
+    ids: list[tuple[str, str]]  # each case's (id, source) as its line has them
+    warnings: list[int]  # each case's number of warnings
     errors: list[list[str]]  # each case's error lines for the terminal (with the text they quote)
     real_ids: list[tuple[str, str | None]]  # (case id as read, location): the duplicate check
     drafts: list[Path | None]
+    aggregate: Aggregator | None = None  # the chunk's cases, aggregated in the worker
     cases: list[Case] | None = None  # only in-process, for ``on_case``
     results: list[CaseResult] | None = None  # likewise
 
 
 def case_line(result: CaseResult) -> bytes:
     """A case result as one line of results.json (compact; never NaN)."""
-    return json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return _encode(result.to_dict())
 
 
-def _work_file(index: int, path: Path, template: Template, options: RunOptions, keep_cases: bool) -> _Done:
+def _encode(case: dict[str, Any]) -> bytes:
+    return json.dumps(case, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def _work_file(index: int, path: Path, template: Template, options: RunOptions, agg: Aggregator,
+               keep_cases: bool) -> _Done:
+    """Read and score one file, write its cases' drafts, and add its cases to ``agg``."""
     outcome = process_file(path, template, options.max_file_bytes)
     real_ids = [(c.id, c.location) for c in outcome.cases]
     drafts: list[Path | None] = []
@@ -276,9 +287,15 @@ def _work_file(index: int, path: Path, template: Template, options: RunOptions, 
         if options.pseudonymise_key is not None:
             _pseudonymise(result, outcome.record, options.pseudonymise_key)
         drafts.append(options.case_writer.draft(case, result, f"{index}-{k}") if options.case_writer else None)
-    lines = [case_line(r) for r in outcome.results]
-    errors = [[i.line(r.source) for i in r.issues if i.severity == "error"] for r in outcome.results]
-    return _Done(outcome.record, lines, errors, real_ids, drafts,
+    lines: list[bytes] = []
+    for r in outcome.results:
+        d = r.to_dict()
+        lines.append(_encode(d))
+        agg.add(d)
+    return _Done(outcome.record, lines, [(r.id, r.source) for r in outcome.results],
+                 [sum(1 for i in r.issues if i.severity == "warning") for r in outcome.results],
+                 [[i.line(r.source) for i in r.issues if i.severity == "error"] for r in outcome.results],
+                 real_ids, drafts, None,
                  outcome.cases if keep_cases else None, outcome.results if keep_cases else None)
 
 
@@ -293,13 +310,17 @@ def _init_worker(template: Template, options: RunOptions) -> None:
 def _work_chunk(chunk: list[tuple[int, Path]]) -> list[_Done]:
     assert _WORKER is not None
     template, options = _WORKER
-    return [_work_file(i, p, template, options, keep_cases=False) for i, p in chunk]
+    agg = Aggregator(template)
+    done = [_work_file(i, p, template, options, agg, keep_cases=False) for i, p in chunk]
+    if done:
+        done[0].aggregate = agg
+    return done
 
 
 def _crashed(path: Path) -> _Done:
     record = InputRecord(display_path(path), None, "rejected",
                          error="the reader process stopped while reading this file (crashed or ran out of memory)")
-    return _Done(record, [], [], [], [])
+    return _Done(record, [], [], [], [], [], [])
 
 
 def _pool(jobs: int, template: Template, options: RunOptions) -> Any:
@@ -380,41 +401,44 @@ def run_audit(
     jobs = max(1, min(options.jobs, len(files) // 4 or 1))  # a few files are not worth a pool
     if on_case is not None and jobs > 1:
         raise ValueError("on_case needs jobs=1: cases never leave their worker process")
+    agg = Aggregator(template)
     stream: Iterable[_Done] = (
         _pooled(files, template, options, jobs) if jobs > 1
-        else (_work_file(i, p, template, options, keep_cases=on_case is not None) for i, p in enumerate(files))
+        else (_work_file(i, p, template, options, agg, keep_cases=on_case is not None) for i, p in enumerate(files))
     )
     inputs: list[InputRecord] = []
     cases = CaseStore(options.out_dir)
     case_errors = case_warnings = 0
-    agg = Aggregator(template)
     seen_ids: dict[str, str] = {}
     error_lines: list[str] = []
     for n, done in enumerate(stream, 1):
+        if done.aggregate is not None:
+            agg.merge(done.aggregate)
         inputs.append(done.record)
         error_lines += [i.line(done.record.path) for i in done.record.issues if i.severity == "error"]
         for k, line in enumerate(done.lines):
-            d = json.loads(line)
+            case_id, source = done.ids[k]
             real_id, location = done.real_ids[k]
             first = seen_ids.get(real_id)
             if first is not None:
-                dup = Issue("warning", "duplicate-case", f"case reference {d['id']!r} was already read from {first}",
+                dup = Issue("warning", "duplicate-case", f"case reference {case_id!r} was already read from {first}",
                             location)
+                d = json.loads(line)  # the stored line must carry the warning too
                 d["issues"].append(dup.to_dict())
-                line = b""  # the stored line must carry the warning too
+                line = _encode(d)
+                case_warnings += 1
                 if done.results is not None:
                     done.results[k].issues.append(dup)
             else:
-                seen_ids[real_id] = d["source"] + (f" {location}" if location else "")
+                seen_ids[real_id] = source + (f" {location}" if location else "")
             draft = done.drafts[k]
             if draft is not None and options.case_writer is not None:
-                options.case_writer.place(draft, d["id"])
+                options.case_writer.place(draft, case_id)
             if on_case is not None and done.cases is not None and done.results is not None:
                 on_case(done.cases[k], done.results[k])
-            cases.append(d, line or None)
-            agg.add(d)
+            cases.append_line(line)
             case_errors += len(done.errors[k])
-            case_warnings += sum(1 for i in d["issues"] if i["severity"] == "warning")
+            case_warnings += done.warnings[k]
             error_lines += done.errors[k]
         if on_progress is not None:
             on_progress(done.record, n, len(files))

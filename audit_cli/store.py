@@ -39,6 +39,15 @@ class CaseStore:
             assert self._list is not None
             self._list.append(case)
 
+    def append_line(self, line: bytes) -> None:
+        """Keep one case given as its compact JSON line, stored as it is (decoded only without a folder)."""
+        if self._file is None:
+            self.append(json.loads(line))
+            return
+        self._count += 1
+        self._file.seek(0, 2)
+        self._file.write(line + b"\n")
+
     def __len__(self) -> int:
         return self._count
 

@@ -362,3 +362,14 @@ def test_a_rerun_removes_workbooks_of_cases_no_longer_there(tmp_path: Path, monk
     assert runner.invoke(app, ["score", "in", "-o", "out", "--jobs", "1"]).exit_code == 0
     names = sorted(p.name for p in (tmp_path / "out" / "cases").iterdir() if not p.name.startswith("."))
     assert names == ["C-1.xlsx", "my-notes.xlsx"]
+
+
+def test_a_symlink_planted_under_a_draft_s_name_is_not_written_through(tmp_path: Path, msp_core: Template) -> None:
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    (out / "cases").mkdir(parents=True)
+    victim.write_bytes(b"keep me")
+    (out / "cases" / ".pending-t.xlsx").symlink_to(victim)
+    case = Case(id="C-1", source="in.json", answers={cid: Answer("yes", "yes") for cid in msp_core.criteria})
+    with pytest.raises(OSError):
+        CaseWorkbooks(msp_core, out).draft(case, score_case(msp_core, case), "t")
+    assert victim.read_bytes() == b"keep me"

@@ -123,3 +123,39 @@ def test_hand_typed_breakdown_values_group_whatever_their_case() -> None:
     assert agg["breakdowns"]["team"]["NORTH"]["cases"] == 3
     reverse = Aggregator(TEMPLATE).add_all(list(reversed(results))).to_dict()
     assert reverse["breakdowns"] == agg["breakdowns"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(cases(), min_size=1, max_size=14), st.lists(st.integers(0, 14), max_size=4))
+def test_partial_aggregates_merged_in_order_equal_adding_one_by_one(case_list: list[Case], cuts: list[int]) -> None:
+    """As a run's workers do: each chunk of cases aggregated apart, sent to the main process
+    (pickled, without its template) and merged in input order. Every figure, and the order of
+    every key (unexpected answers and values go last, as they arrived), is the same."""
+    import json
+    import pickle
+
+    results = [score_case(TEMPLATE, c) for c in case_list]
+    one_by_one = Aggregator(TEMPLATE).add_all(results).to_dict()
+    bounds = [0, *sorted(set(cuts)), len(results)]
+    merged = Aggregator(TEMPLATE)
+    for lo, hi in zip(bounds, bounds[1:]):
+        part = pickle.loads(pickle.dumps(Aggregator(TEMPLATE).add_all(results[lo:hi])))
+        assert not hasattr(part, "template")
+        merged.merge(part)
+    assert json.dumps(merged.to_dict()) == json.dumps(one_by_one)
+
+
+def test_merging_keeps_the_order_keys_first_arrived_in() -> None:
+    """Counts the report lists in arrival order (an answer no option names, a field value
+    outside its choices) keep that order across partials."""
+    results = []
+    for n, lacked in enumerate(["Maybe", "Yes", "Perhaps", "Maybe"]):
+        case = Case(id=f"C{n}", source="x.json", fields={"team": "North", "lacked": lacked},
+                    answers={"Q1": Answer("yes", "yes")})
+        results.append(score_case(TEMPLATE, case))
+    whole = Aggregator(TEMPLATE).add_all(results).to_dict()
+    merged = Aggregator(TEMPLATE)
+    for r in results:
+        merged.merge(Aggregator(TEMPLATE).add_all([r]))
+    assert list(merged.to_dict()["fields"]["lacked"]) == list(whole["fields"]["lacked"])
+    assert merged.to_dict() == whole

@@ -415,7 +415,13 @@ def _criterion_key(index: TemplateIndex, text: str) -> str | None:
         head = norm_key(text[:32])
         if len(head) >= _HEAD and head[:_HEAD] not in index.key_heads:
             return None
+        if len(text) <= _LONG_CACHED:
+            return _long_key(text)  # a question with its guidance: the same in every form of a round
     return norm_key(text)
+
+
+_LONG_CACHED = 4000
+_long_key = lru_cache(maxsize=1024)(norm_key)
 
 
 def _resolve(rows: list[Row], heads: list[_Header], i: int, n: int, end: int,

@@ -106,21 +106,36 @@ class CaseWorkbooks:
         self.generated = generated
         self.used: set[str] = set()
         self.written: list[Path] = []
+        self._checked: tuple[int, Path] | None = None  # (process, cases folder resolved and checked)
 
     def draft(self, case: Case, result: CaseResult, tag: str) -> Path:
-        # checked against the output folder itself, so not even a symlinked cases/ leads outside it
-        path = inside(self.out_dir, self.folder, f".pending-{safe_name(tag)}.xlsx")
+        path = self._folder() / f".pending-{safe_name(tag)}.xlsx"
+        data = _workbook(self.template, case, result, self.generated).to_bytes()
         # Written in place: a draft's name is already a temporary one that ``place`` renames and
         # ``cleanup`` removes if it is never placed, so a second temporary file would only cost time.
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(_workbook(self.template, case, result, self.generated).to_bytes())
+        # O_NOFOLLOW: a symlink planted under a draft's name is refused, not written through.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_BINARY", 0), 0o666)  # as write_bytes: the umask decides
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         return path
 
     def place(self, draft: Path, case_id: str) -> Path:
-        final = inside(self.out_dir, self.folder, safe_name(case_id, self.used) + ".xlsx")
+        # a rename replaces whatever has the final name (a symlink included), never what it points to
+        final = self._folder() / (safe_name(case_id, self.used) + ".xlsx")
         os.replace(draft, final)
         self.written.append(final)
         return final
+
+    def _folder(self) -> Path:
+        """``cases/``, created, and checked against the output folder itself (so not even a
+        symlinked ``cases/`` leads outside it): once per process, not once per workbook."""
+        pid = os.getpid()
+        if self._checked is None or self._checked[0] != pid:
+            folder = inside(self.out_dir, self.folder)
+            folder.mkdir(parents=True, exist_ok=True)
+            self._checked = (pid, inside(self.out_dir, self.folder))
+        return self._checked[1]
 
     MANIFEST = OUTPUT_MARKER  # the output folder's marker also lists the workbooks written
     _LISTED = "case workbook: "
