@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import json
 import os
 import stat
@@ -34,6 +35,7 @@ class CaseWriter(Protocol):
 
     ``draft`` runs in whichever process scored the case and writes under a temporary
     name; ``place`` runs in the main process, in results order, and gives the final name.
+    A writer may also have ``prepare()``, called before worker processes are started.
     """
 
     def draft(self, case: Case, result: CaseResult, tag: str) -> Path: ...
@@ -345,6 +347,7 @@ def _pooled(files: list[Path], template: Template, options: RunOptions, jobs: in
     from collections import deque
     from concurrent.futures.process import BrokenProcessPool
 
+    _prepare(files, template, options)
     size = max(1, min(16, len(files) // (jobs * 8)))
     numbered = list(enumerate(files))
     chunks = [numbered[i:i + size] for i in range(0, len(numbered), size)]
@@ -368,6 +371,24 @@ def _pooled(files: list[Path], template: Template, options: RunOptions, jobs: in
             for i, path in chunks[pos]:
                 yield _isolated(i, path, template, options)
             pos += 1
+
+
+def _prepare(files: list[Path], template: Template, options: RunOptions) -> None:
+    """Before the workers are forked: import the readers the files need and work out what
+    every case of the template shares, once, here; each forked worker inherits them instead
+    of importing and working them out again."""
+    from .readers.common import index_for
+    from .scoring import plan_for
+
+    for suffix in {p.suffix.lower() for p in files}:
+        if suffix in READERS:
+            importlib.import_module(f"{__package__}.readers.{READERS[suffix]}")
+    index_for(template)
+    plan_for(template)
+    template.all_dimensions()
+    prepare = getattr(options.case_writer, "prepare", None)
+    if prepare is not None:
+        prepare()
 
 
 def _isolated(index: int, path: Path, template: Template, options: RunOptions) -> _Done:

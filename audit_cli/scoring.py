@@ -88,8 +88,13 @@ def _build_plan(template: Template) -> _Plan:
     return _Plan(tuple(crits), items)
 
 
+def plan_for(template: Template) -> _Plan:
+    """The template's scoring plan, worked out once and kept with the template."""
+    return template.derived("scoring_plan", _build_plan)
+
+
 def score_case(template: Template, case: Case) -> CaseResult:
-    plan = template.derived("scoring_plan", _build_plan)
+    plan = plan_for(template)
     issues: list[Issue] = list(case.issues)
     criteria: dict[str, CriterionResult] = {}
     critical_failures: list[str] = []

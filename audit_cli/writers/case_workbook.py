@@ -127,6 +127,11 @@ class CaseWorkbooks:
         self.written.append(final)
         return final
 
+    def prepare(self) -> None:
+        """Work out what every workbook of the template shares (styles, fixed text) now: a run
+        calls this before forking its workers, so each inherits it."""
+        _layout(self.template)
+
     def _folder(self) -> Path:
         """``cases/``, created, and checked against the output folder itself (so not even a
         symlinked ``cases/`` leads outside it): once per process, not once per workbook."""
