@@ -2,32 +2,42 @@
 
 Built incrementally (``add`` one case at a time) from the JSON form of a case
 result, so that ``score`` can stream cases through it and ``report`` can
-re-aggregate earlier ``results.json`` files with the same code. Means use
-``math.fsum`` so the order of cases never changes a figure.
+re-aggregate earlier ``results.json`` files with the same code; ``score``'s
+workers each aggregate their own cases and the partials are ``merge``-d in input
+order. Means use ``math.fsum`` so the order of cases never changes a figure.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from .model import CaseResult, Template
 
 NOT_RATED = "Not rated"
 BLANK = "(blank)"
 
+#: the scores behind a mean, as C doubles (8 bytes each, not a float object each): a run keeps
+#: every case's step and principle scores once per breakdown value, and partials travel pickled
+Values = array
+
 
 def _counts() -> defaultdict[str, int]:
     return defaultdict(int)
 
 
-def _lists() -> defaultdict[str, list[float]]:
-    return defaultdict(list)
+def _values() -> Values:
+    return array("d")
 
 
-def _dims_of_lists() -> defaultdict[str, defaultdict[str, list[float]]]:
-    return defaultdict(_lists)
+def _items_of_values() -> defaultdict[str, Values]:
+    return defaultdict(_values)
+
+
+def _dims_of_values() -> defaultdict[str, defaultdict[str, Values]]:
+    return defaultdict(_items_of_values)
 
 
 def _add_counts(mine: dict[str, int], theirs: dict[str, int]) -> None:
@@ -36,7 +46,7 @@ def _add_counts(mine: dict[str, int], theirs: dict[str, int]) -> None:
         mine[k] = mine.get(k, 0) + v
 
 
-def mean(values: list[float]) -> float | None:
+def mean(values: Sequence[float]) -> float | None:
     return math.fsum(values) / len(values) if values else None
 
 
@@ -50,13 +60,13 @@ class Aggregator:
         self.template = template
         self.dims = template.all_dimensions()
         self.n = 0
-        self.scores: list[float] = []
+        self.scores: Values = array("d")
         self.ratings: dict[str, int] = {b.label: 0 for b in template.bands}
         self.ratings[NOT_RATED] = 0
-        self.item_scores: dict[str, dict[str, list[float]]] = {
-            d: {i.id: [] for i in dim.items} for d, dim in self.dims.items()
+        self.item_scores: dict[str, dict[str, Values]] = {
+            d: {i.id: array("d") for i in dim.items} for d, dim in self.dims.items()
         }
-        self.crit_attain: dict[str, list[float]] = {c: [] for c in template.criteria}
+        self.crit_attain: dict[str, Values] = {c: array("d") for c in template.criteria}
         self.crit_counts: dict[str, dict[str, int]] = {
             c: {o.value: 0 for o in template.scale_of(c).options} for c in template.criteria
         }
@@ -70,9 +80,9 @@ class Aggregator:
         self.breakdown_fields = [f for f in template.case_fields if f.breakdown and not f.personal]
         # field -> value -> [scores], and field -> value -> dim -> item -> [scores]
         self.bd_cases: dict[str, dict[str, int]] = {f.id: defaultdict(int) for f in self.breakdown_fields}
-        self.bd_scores: dict[str, dict[str, list[float]]] = {f.id: defaultdict(list) for f in self.breakdown_fields}
-        self.bd_items: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {
-            f.id: defaultdict(_dims_of_lists) for f in self.breakdown_fields
+        self.bd_scores: dict[str, dict[str, Values]] = {f.id: defaultdict(_values) for f in self.breakdown_fields}
+        self.bd_items: dict[str, dict[str, dict[str, dict[str, Values]]]] = {
+            f.id: defaultdict(_dims_of_values) for f in self.breakdown_fields
         }
         self.spellings: dict[str, dict[str, set[str]]] = {}
         self.outcome_fields = [f for f in template.case_fields if f.is_categorical and not f.personal]
@@ -226,7 +236,7 @@ class Aggregator:
 
     # ------------------------------------------------------------------ output
 
-    def _bands_of(self, values: list[float]) -> dict[str, float | None]:
+    def _bands_of(self, values: Values) -> dict[str, float | None]:
         counts = {b.label: 0 for b in self.template.bands}
         for v in values:
             label = self.template.band_for(v)
@@ -267,8 +277,8 @@ class Aggregator:
                 shown = min(self.spellings[f.id][v]) if v in self.spellings.get(f.id, {}) else v
                 per[shown] = {
                     "cases": self.bd_cases[f.id][v],
-                    "rated": len(self.bd_scores[f.id].get(v, [])),
-                    "mean_score": mean(self.bd_scores[f.id].get(v, [])),
+                    "rated": len(self.bd_scores[f.id].get(v, ())),
+                    "mean_score": mean(self.bd_scores[f.id].get(v, ())),
                     "dimensions": {
                         d: {
                             item.id: mean(self.bd_items[f.id][v][d][item.id]) if v in self.bd_items[f.id] else None

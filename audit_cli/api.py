@@ -270,12 +270,8 @@ class _Done:
     results: list[CaseResult] | None = None  # likewise
 
 
-def case_line(result: CaseResult) -> bytes:
-    """A case result as one line of results.json (compact; never NaN)."""
-    return _encode(result.to_dict())
-
-
 def _encode(case: dict[str, Any]) -> bytes:
+    """A case result as one line of results.json (compact; never NaN)."""
     return json.dumps(case, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
