@@ -136,3 +136,14 @@ def test_word_styles_are_inflated_only_when_a_paragraph_needs_them(msp_core: Any
     assert str(exc.value) == hc.doctype_reason(STYLES)
     # and an honest styles part is read as before
     assert [c.id for c in read_bytes(_docx_needing_styles(), ".docx", msp_core, "form.docx").cases] == ["NS-0043"]
+
+
+def test_a_hostile_part_a_reader_asks_for_rejects_the_file(msp_core: Any) -> None:
+    """A Word document's relationships are read to find its body, so a DOCTYPE there is refused
+    as it always was; so is a damaged document body."""
+    rels = b'<?xml version="1.0"?>' + hc.XXE.encode() + b"<Relationships/>"
+    with pytest.raises(ReadError) as exc:
+        read_bytes(hc.rezip(hc.council_docx(), {"_rels/.rels": rels}), ".docx", msp_core, "form.docx")
+    assert str(exc.value) == hc.doctype_reason("_rels/.rels")
+    with pytest.raises(ReadError, match=r"^part word/document.xml is damaged \(its data does not match its checksum\)$"):
+        read_bytes(hc.patch_crc(hc.council_docx(), hc.DOC), ".docx", msp_core, "form.docx")

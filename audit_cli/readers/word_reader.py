@@ -198,10 +198,11 @@ def _main_part(names: dict[str, str], read_part: Callable[[str], bytes]) -> str 
     """The officeDocument part named by ``_rels/.rels``; ``word/document.xml`` by convention."""
     rels = names.get("_rels/.rels")
     if rels is not None:
+        xml = read_part(rels)  # a damaged or hostile part rejects the file, as any part does
         try:
-            root = _parse(read_part(rels), "_rels/.rels")
+            root = _parse(xml, "_rels/.rels")
         except ReadError:
-            root = None
+            root = None  # relationships that are not XML: the conventional name is tried
         for rel in root.iter(f"{{{_REL_NS}}}Relationship") if root is not None else ():
             if str(rel.get("Type", "")).endswith("/officeDocument"):
                 target = names.get(str(rel.get("Target", "")).lstrip("/").lower())
