@@ -46,7 +46,7 @@ def read_bytes(data: bytes, suffix: str, template: Template, source: str) -> Rea
 
     archive = check(data, suffix)
     module = importlib.import_module(f"{__name__}.{READERS[suffix.lower()]}")
-    # An Office reader is handed the parts the check already inflated, never inflating them again.
+    # An Office reader is handed the checked zip: each part is inflated and checked once, when first read.
     result: ReadResult = (module.read(data, template, source) if archive is None
                           else module.read(data, template, source, archive=archive))
     return result

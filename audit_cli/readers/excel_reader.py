@@ -29,8 +29,8 @@ REGISTER_HEADER_ROWS = 30
 
 
 def read(data: bytes, template: Template, source: str, archive: Mapping[str, bytes] | None = None) -> ReadResult:
-    """A register when any sheet is one, else a form. ``archive``: the workbook's parts, already
-    inflated and checked (``safety.check``), else they are read from ``data``."""
+    """A register when any sheet is one, else a form. ``archive``: the workbook's parts from
+    ``safety.check`` (each checked as it is first read), else they are read from ``data``."""
     sheets = load_sheets(data, archive)
     index = index_for(template)
     registers = [(g, lay) for g in sheets if (lay := find_register(g, index)) is not None]

@@ -246,7 +246,7 @@ class CheckedZip(Mapping[str, bytes]):
         return content
 
 
-#: inflated XML kept from the check for the reader, in all; past it a part is inflated again when read
+#: checked content kept for the reader, in all, per file; past it a part is inflated (and checked) again when read
 KEEP_BYTES = 32 * 1024 * 1024
 
 

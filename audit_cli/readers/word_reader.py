@@ -62,8 +62,8 @@ _SHORT_HEADING = 80
 
 
 def read(data: bytes, template: Template, source: str, archive: Mapping[str, bytes] | None = None) -> ReadResult:
-    """The one case a Word form holds. ``archive``: the document's parts, already inflated and checked
-    (``safety.check``), else they are read from ``data``."""
+    """The one case a Word form holds. ``archive``: the document's parts from
+    ``safety.check`` (each checked as it is first read), else they are read from ``data``."""
     root, styles_part = _load(data, archive)
     doc = _Document(root, styles_part)
     b = CaseBuilder(template, source)
@@ -155,8 +155,8 @@ def _load(data: bytes, archive: Mapping[str, bytes] | None = None) -> tuple[Any,
     """The document's root element, and how to read the styles part: it is read (inflated,
     checked) and parsed only if a paragraph needs it, which most documents' do not.
 
-    The parts come from ``archive`` when the safety check has inflated them already, else from
-    the zip in ``data``: this is the only place the zip is opened."""
+    The parts come from ``archive`` (the safety check's) when given, else from the zip in
+    ``data``: this is the only place the zip is opened."""
     if archive is not None:
         return _load_parts(list(archive), archive.__getitem__)
     try:
