@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -373,3 +375,14 @@ def test_a_symlink_planted_under_a_draft_s_name_is_not_written_through(tmp_path:
     with pytest.raises(OSError):
         CaseWorkbooks(msp_core, out).draft(case, score_case(msp_core, case), "t")
     assert victim.read_bytes() == b"keep me"
+
+
+def test_a_cases_folder_removed_during_a_run_is_made_again(tmp_path: Path, msp_core: Template) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    sink = CaseWorkbooks(msp_core, out)
+    case = Case(id="C-1", source="in.json", answers={cid: Answer("yes", "yes") for cid in msp_core.criteria})
+    sink(case, score_case(msp_core, case))
+    shutil.rmtree(out / "cases")
+    sink(replace(case, id="C-2"), score_case(msp_core, replace(case, id="C-2")))
+    assert sorted(p.name for p in (out / "cases").iterdir()) == ["C-2.xlsx"]

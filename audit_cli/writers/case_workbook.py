@@ -109,16 +109,20 @@ class CaseWorkbooks:
         self._checked: tuple[int, Path] | None = None  # (process, cases folder resolved and checked)
 
     def draft(self, case: Case, result: CaseResult, tag: str) -> Path:
-        path = self._folder() / f".pending-{safe_name(tag)}.xlsx"
+        name = f".pending-{safe_name(tag)}.xlsx"
         data = _workbook(self.template, case, result, self.generated).to_bytes()
         # Written in place: a draft's name is already a temporary one that ``place`` renames and
         # ``cleanup`` removes if it is never placed, so a second temporary file would only cost time.
         # O_NOFOLLOW: a symlink planted under a draft's name is refused, not written through.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-                     | getattr(os, "O_BINARY", 0), 0o666)  # as write_bytes: the umask decides
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        try:
+            fd = os.open(self._folder() / name, flags, 0o666)  # as write_bytes: the umask decides
+        except FileNotFoundError:  # cases/ removed during the run: made (and checked) again
+            self._checked = None
+            fd = os.open(self._folder() / name, flags, 0o666)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        return path
+        return self._folder() / name
 
     def place(self, draft: Path, case_id: str) -> Path:
         # a rename replaces whatever has the final name (a symlink included), never what it points to
