@@ -81,7 +81,7 @@ class Aggregator:
         # field -> value -> [scores], and field -> value -> dim -> item -> [scores]
         self.bd_cases: dict[str, dict[str, int]] = {f.id: defaultdict(int) for f in self.breakdown_fields}
         self.bd_scores: dict[str, dict[str, Values]] = {f.id: defaultdict(_values) for f in self.breakdown_fields}
-        self.bd_items: dict[str, dict[str, dict[str, dict[str, Values]]]] = {
+        self.bd_items: dict[str, defaultdict[str, defaultdict[str, defaultdict[str, Values]]]] = {
             f.id: defaultdict(_dims_of_values) for f in self.breakdown_fields
         }
         self.spellings: dict[str, dict[str, set[str]]] = {}
@@ -127,18 +127,18 @@ class Aggregator:
             self.critical[case_id] = [c for c in self.template.criteria if c in merged]
         self.critical_cases += part.critical_cases
         _add_counts(self.critical_by_criterion, part.critical_by_criterion)
-        for f, per_value in part.bd_cases.items():
-            _add_counts(self.bd_cases[f], per_value)
-        for f, per_value in part.bd_scores.items():
-            for v, vals in per_value.items():
-                self.bd_scores[f][v] += vals
-        for f, per_value in part.bd_items.items():
-            for v, dims in per_value.items():
+        for f, cases_by_value in part.bd_cases.items():
+            _add_counts(self.bd_cases[f], cases_by_value)
+        for f, scores_by_value in part.bd_scores.items():
+            for v, scores in scores_by_value.items():
+                self.bd_scores[f][v] += scores
+        for f, items_by_value in part.bd_items.items():
+            for v, dims in items_by_value.items():
                 mine_v = self.bd_items[f][v]
                 for d, items in dims.items():
                     mine_d = mine_v[d]
-                    for item, vals in items.items():
-                        mine_d[item] += vals
+                    for item, item_scores in items.items():
+                        mine_d[item] += item_scores
         for f, keys in part.spellings.items():
             mine_f = self.spellings.setdefault(f, {})
             for key, spelt in keys.items():
