@@ -16,7 +16,7 @@ import re
 import tempfile
 from itertools import chain
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from ..disclosure import (
     SUPPRESSED,
@@ -26,7 +26,7 @@ from ..disclosure import (
     show_mean,
     show_share,
 )
-from ..model import CaseField, Dimension, DimensionItem, Template
+from ..model import Dimension, DimensionItem, Template
 from ..outputs import atomic_write
 from ..store import CaseStore
 from .xlsx_safe import (
@@ -68,8 +68,10 @@ def write_aggregate_workbook(
     *,
     suppress_small: bool = False,
     trends: dict[str, Any] | None = None,
+    digest: CaseDigest | None = None,
 ) -> None:
-    """Write the board workbook atomically (temporary name, then rename)."""
+    """Write the board workbook atomically (temporary name, then rename). ``digest``: the pass
+    over ``doc``'s cases made while they were scored, if there is one (see ``CaseDigest``)."""
 
     def build(tmp: Path) -> None:
         wb = new_workbook(
@@ -79,7 +81,7 @@ def write_aggregate_workbook(
             title=f"MSP audit: {template.title}",
         )
         try:
-            _Book(wb, template, doc, suppress_small).write(trends, spool_dir=tmp.parent)
+            _Book(wb, template, doc, suppress_small).write(trends, spool_dir=tmp.parent, digest=digest)
         finally:
             wb.close()
 
@@ -177,9 +179,82 @@ class _CaseDigest:
         self.rows = _Spool(folder)  # Cases sheet: (rating tone, cell values) per case
         self.issues = _Spool(folder)  # Data quality: one row per issue of a case
 
+    def add(self, case_id: Any, source: Any, issue_rows: list[list[Any]], row: tuple[str | None, list[Any]] | None,
+            *, keep_source: bool = True) -> None:
+        """One case: its issues' rows, its source if wanted, its Cases row unless None."""
+        for issue in issue_rows:
+            if issue[0] == "error":
+                self.errors += 1
+            elif issue[0] == "warning":
+                self.warnings += 1
+            self.issues.append(issue)
+        if keep_source:
+            self.sources.setdefault(case_id, source)
+        if row is not None:
+            self.rows.append(row)
+
     def close(self) -> None:
         self.rows.close()
         self.issues.close()
+
+
+class CaseRows:
+    """What one case adds to the workbook, worked out from its results.json form and the
+    template alone: its row on the Cases sheet and its issues' rows on Data quality.
+
+    ``breakdowns``: the fields the document's aggregate breaks down by (the workbook lists
+    those); by default every breakdown field of the template, as a run's aggregate has them.
+    """
+
+    def __init__(self, template: Template, breakdowns: Iterable[str] | None = None) -> None:
+        judgement = template.judgement
+        self.judge = judgement if judgement is not None and not judgement.personal else None
+        keys = set(breakdowns) if breakdowns is not None else {f.id for f in template.case_fields if f.breakdown}
+        self.fields = [f for f in template.case_fields if f.id in keys and not f.personal]
+        dims = template.all_dimensions()
+        order = [*(d for k, d in dims.items() if k != "section"), dims["section"]]
+        self.items: list[tuple[Dimension, DimensionItem]] = [(d, i) for d in order for i in d.items]
+        self.tones = band_tones([b.label for b in template.bands])
+        #: the Cases sheet's columns: two ``CaseRows`` with equal ``columns`` make equal rows
+        self.columns = (tuple(f.id for f in self.fields), self.judge.id if self.judge else None,
+                        tuple((d.id, i.id) for d, i in self.items))
+
+    def case_row(self, case: dict[str, Any]) -> tuple[str | None, list[Any]]:
+        """A case's tone for its rating and its cells on the Cases sheet."""
+        rating = case.get("rating")
+        values: list[Any] = [case.get("id"), case.get("source"), case.get("location"), case.get("score"),
+                             rating or NOT_RATED, ", ".join(case.get("critical_failures") or [])]
+        if self.judge is not None:
+            values.append(case.get("judgement"))
+        case_fields = case.get("fields") or {}
+        values += [display(case_fields.get(f.id)) for f in self.fields]
+        dims = case.get("dimensions") or {}
+        values += [(dims.get(dim.id) or {}).get(item.id) for dim, item in self.items]
+        return self.tones.get(rating or ""), values
+
+    @staticmethod
+    def issue_rows(case: dict[str, Any]) -> list[list[Any]]:
+        """The case's issues as Data quality rows: severity, code, file, case id, location, message."""
+        case_id, source = case.get("id"), case.get("source")
+        return [[i.get("severity"), i.get("code"), source, case_id, i.get("location"), i.get("message")]
+                for i in case.get("issues") or []]
+
+
+class CaseDigest:
+    """The workbook's pass over the cases, made while a run scores them (``api.run_audit``):
+    each worker turns its cases into ``CaseRows`` rows, the main process adds them here in
+    results order, and ``write_aggregate_workbook`` then reads no case back. Spooled to disk
+    in ``folder`` like the workbook's own pass; ``close`` it when the workbook is written."""
+
+    def __init__(self, template: Template, folder: Path) -> None:
+        self.columns = CaseRows(template).columns
+        self._digest = _CaseDigest(folder)
+
+    def add(self, case_id: Any, source: Any, issue_rows: list[list[Any]], row: tuple[str | None, list[Any]]) -> None:
+        self._digest.add(case_id, source, issue_rows, row)
+
+    def close(self) -> None:
+        self._digest.close()
 
 
 class _Book:
@@ -198,10 +273,8 @@ class _Book:
         self.declared: list[Dimension] = [d for k, d in dims.items() if k != "section"]
         self.sections: Dimension = dims["section"]
         # the Cases sheet's columns after the fixed ones
-        judgement = template.judgement
-        self.judge = judgement if judgement is not None and not judgement.personal else None
-        self.fields = self.breakdown_fields()
-        self.items = self.item_columns([*self.declared, self.sections])
+        self.rows = CaseRows(template, (self.agg.get("breakdowns") or {}).keys())
+        self.judge, self.fields, self.items = self.rows.judge, self.rows.fields, self.rows.items
 
     # ------------------------------------------------------------------ helpers
 
@@ -234,8 +307,14 @@ class _Book:
 
     # ------------------------------------------------------------------ book
 
-    def write(self, trends: dict[str, Any] | None, *, spool_dir: Path) -> None:
-        """Every sheet, in order; ``spool_dir`` holds the per-case spools while they are written."""
+    def write(self, trends: dict[str, Any] | None, *, spool_dir: Path, digest: CaseDigest | None = None) -> None:
+        """Every sheet, in order; ``spool_dir`` holds the per-case spools while they are written.
+        A ``digest`` made during the run is used when its Cases columns are this workbook's;
+        otherwise the cases are read back here."""
+        if digest is not None and digest.columns == self.rows.columns:
+            self.digest = digest._digest
+            self.sheets(trends)
+            return
         self.digest = _CaseDigest(spool_dir)
         try:
             self.read_cases()
@@ -245,34 +324,12 @@ class _Book:
 
     def read_cases(self) -> None:
         """The one pass over the cases (see ``_CaseDigest``)."""
-        d = self.digest
         by_case = set() if self.sup else set((self.agg.get("critical_failures") or {}).get("by_case") or {})
+        rows = self.rows
         for case in cases_of(self.doc):
-            case_id, source = case.get("id"), case.get("source")
-            for i in case.get("issues") or []:
-                severity = i.get("severity")
-                if severity == "error":
-                    d.errors += 1
-                elif severity == "warning":
-                    d.warnings += 1
-                d.issues.append([severity, i.get("code"), source, case_id, i.get("location"), i.get("message")])
-            if case_id in by_case:
-                d.sources.setdefault(case_id, source)
-            if not self.sup:
-                d.rows.append(self.case_row(case))
-
-    def case_row(self, case: dict[str, Any]) -> tuple[str | None, list[Any]]:
-        """A case's tone for its rating and its cells on the Cases sheet."""
-        rating = case.get("rating")
-        values: list[Any] = [case.get("id"), case.get("source"), case.get("location"), case.get("score"),
-                             rating or NOT_RATED, ", ".join(case.get("critical_failures") or [])]
-        if self.judge is not None:
-            values.append(case.get("judgement"))
-        case_fields = case.get("fields") or {}
-        values += [display(case_fields.get(f.id)) for f in self.fields]
-        dims = case.get("dimensions") or {}
-        values += [(dims.get(dim.id) or {}).get(item.id) for dim, item in self.items]
-        return self.tones.get(rating or ""), values
+            case_id = case.get("id")
+            self.digest.add(case_id, case.get("source"), rows.issue_rows(case),
+                            None if self.sup else rows.case_row(case), keep_source=case_id in by_case)
 
     def sheets(self, trends: dict[str, Any] | None) -> None:
         self.summary()
@@ -609,10 +666,6 @@ class _Book:
                 sh.ws.merge_range(row, col, row, col + n - 1, "", self.styles.header)
             sh.put(row, col, dim.title, self.styles.header, cap=0)
             col += n
-
-    def breakdown_fields(self) -> list[CaseField]:
-        keys = self.agg.get("breakdowns") or {}
-        return [f for f in self.t.case_fields if f.id in keys and not f.personal]
 
     def cases(self) -> None:
         st = self.styles
