@@ -51,6 +51,9 @@ class RunOptions:
     pseudonymise_key: bytes | None = None  # case ids become keyed hashes (privacy.pseudonym)
     jobs: int = 1  # worker processes; 1 reads in this process
     case_writer: CaseWriter | None = None  # picklable: it travels to the workers
+    #: make the board workbook's pass over the cases as they are scored (``AuditReport.board``),
+    #: so writing the workbook reads no case back; needs ``out_dir`` (it spools there)
+    board_rows: bool = False
 
 
 @dataclass
@@ -80,6 +83,9 @@ class AuditReport:
     #: every error as one full line for the terminal (with the case text it quotes, which
     #: results.json withholds)
     error_lines: list[str] = field(default_factory=list)
+    #: the board workbook's pass over the cases (``writers.aggregate_workbook.CaseDigest``), made
+    #: during the run with ``RunOptions.board_rows``; the caller closes it
+    board: Any = None
 
     @property
     def rejected(self) -> list[InputRecord]:
@@ -265,6 +271,7 @@ class _Done:
     errors: list[list[str]]  # each case's error lines for the terminal (with the text they quote)
     real_ids: list[tuple[str, str | None]]  # (case id as read, location): the duplicate check
     drafts: list[Path | None]
+    board: list[tuple[Any, list[list[Any]]]] | None  # each case's Cases row and issue rows (board_rows)
     aggregate: Aggregator | None = None  # the chunk's cases, aggregated in the worker
     cases: list[Case] | None = None  # only in-process, for ``on_case``
     results: list[CaseResult] | None = None  # likewise
@@ -286,15 +293,26 @@ def _work_file(index: int, path: Path, template: Template, options: RunOptions, 
             _pseudonymise(result, outcome.record, options.pseudonymise_key)
         drafts.append(options.case_writer.draft(case, result, f"{index}-{k}") if options.case_writer else None)
     lines: list[bytes] = []
+    rows = _case_rows(template) if options.board_rows else None
+    board: list[tuple[Any, list[list[Any]]]] | None = [] if rows is not None else None
     for r in outcome.results:
         d = r.to_dict()
         lines.append(_encode(d))
         agg.add(d)
+        if rows is not None and board is not None:
+            board.append((rows.case_row(d), rows.issue_rows(d)))
     return _Done(outcome.record, lines, [(r.id, r.source) for r in outcome.results],
                  [sum(1 for i in r.issues if i.severity == "warning") for r in outcome.results],
                  [[i.line(r.source) for i in r.issues if i.severity == "error"] for r in outcome.results],
-                 real_ids, drafts, None,
+                 real_ids, drafts, board, None,
                  outcome.cases if keep_cases else None, outcome.results if keep_cases else None)
+
+
+def _case_rows(template: Template) -> Any:
+    """The board workbook's ``CaseRows`` for the template, made once per process."""
+    from .writers.aggregate_workbook import CaseRows
+
+    return template.derived("board_case_rows", CaseRows)
 
 
 _WORKER: tuple[Template, RunOptions] | None = None
@@ -318,7 +336,7 @@ def _work_chunk(chunk: list[tuple[int, Path]]) -> list[_Done]:
 def _crashed(path: Path) -> _Done:
     record = InputRecord(display_path(path), None, "rejected",
                          error="the reader process stopped while reading this file (crashed or ran out of memory)")
-    return _Done(record, [], [], [], [], [], [])
+    return _Done(record, [], [], [], [], [], [], [])
 
 
 def _pool(jobs: int, template: Template, options: RunOptions) -> Any:
@@ -382,6 +400,8 @@ def _prepare(files: list[Path], template: Template, options: RunOptions) -> None
     index_for(template)
     plan_for(template)
     template.all_dimensions()
+    if options.board_rows:
+        _case_rows(template)
     prepare = getattr(options.case_writer, "prepare", None)
     if prepare is not None:
         prepare()
@@ -425,6 +445,11 @@ def run_audit(
     )
     inputs: list[InputRecord] = []
     cases = CaseStore(options.out_dir)
+    board = None
+    if options.board_rows and options.out_dir is not None and options.out_dir.is_dir():
+        from .writers.aggregate_workbook import CaseDigest
+
+        board = CaseDigest(template, options.out_dir)
     case_errors = case_warnings = 0
     seen_ids: dict[str, str] = {}
     error_lines: list[str] = []
@@ -443,6 +468,8 @@ def run_audit(
                 d = json.loads(line)  # the stored line must carry the warning too
                 d["issues"].append(dup.to_dict())
                 line = _encode(d)
+                if done.board is not None:  # and so must the board's rows of its issues
+                    done.board[k] = (done.board[k][0], _case_rows(template).issue_rows(d))
                 case_warnings += 1
                 if done.results is not None:
                     done.results[k].issues.append(dup)
@@ -454,6 +481,8 @@ def run_audit(
             if on_case is not None and done.cases is not None and done.results is not None:
                 on_case(done.cases[k], done.results[k])
             cases.append_line(line)
+            if board is not None and done.board is not None:
+                board.add(case_id, source, done.board[k][1], done.board[k][0])
             case_errors += len(done.errors[k])
             case_warnings += done.warnings[k]
             error_lines += done.errors[k]
@@ -461,7 +490,7 @@ def run_audit(
             on_progress(done.record, n, len(files))
     inputs.extend(skipped)
     return AuditReport(template, inputs, cases, agg.to_dict(), label=options.label, generated=now_iso(),
-                       case_errors=case_errors, case_warnings=case_warnings, error_lines=error_lines)
+                       case_errors=case_errors, case_warnings=case_warnings, error_lines=error_lines, board=board)
 
 
 def _pseudonymise(result: CaseResult, record: InputRecord, key: bytes) -> None:

@@ -417,6 +417,56 @@ def test_a_stored_run_gives_the_same_workbook_reading_the_cases_once(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["listed.xlsx", "spooled.xlsx"]  # spools gone
 
 
+@pytest.mark.parametrize("jobs,suppress", [(1, False), (2, False), (1, True)])
+def test_the_pass_made_during_a_run_gives_the_same_workbook_and_reads_no_case(
+        tmp_path: Path, jobs: int, suppress: bool) -> None:
+    """With ``board_rows`` the workers make each case's rows as they score it and the workbook
+    reads no case back; it is the same file, duplicates (and their warnings) included."""
+    from audit_cli.templates import load_template
+
+    t = load_template("msp-core")
+    make_round(tmp_path / "in" / "a", t)
+    make_round(tmp_path / "in" / "b", t)  # every reference again: duplicate-case warnings
+    out = tmp_path / "out"
+    out.mkdir()
+    report = run_audit([tmp_path / "in"], t, RunOptions(out_dir=out, jobs=jobs, board_rows=True))
+    assert report.board is not None
+    doc = report.to_dict(stream=True)
+    doc["run"]["generated"] = GENERATED
+    counting = CountingStore(out)
+    for line in report.cases.lines():
+        counting.append(json.loads(line))
+    assert any(i["code"] == "duplicate-case" for c in counting for i in c["issues"])
+    counting.reads = 0
+    made, read_back = out / "made.xlsx", out / "read.xlsx"
+    write_aggregate_workbook(t, {**doc, "cases": counting}, made, suppress_small=suppress, digest=report.board)
+    assert counting.reads == 0
+    write_aggregate_workbook(t, {**doc, "cases": counting}, read_back, suppress_small=suppress)
+    assert counting.reads == 1
+    assert made.read_bytes() == read_back.read_bytes()
+    report.board.close()
+    counting.close()
+
+
+def test_a_pass_made_for_other_columns_is_not_used(board: tuple[Template, dict[str, Any], Path],
+                                                   tmp_path: Path) -> None:
+    """A document whose aggregate breaks down by fewer fields has fewer Cases columns than a run's
+    pass made: the workbook reads its cases back instead."""
+    from audit_cli.writers.aggregate_workbook import CaseDigest
+
+    t, doc, path = board
+    assert "Team" in rows(openpyxl.load_workbook(path)["Cases"])[1]
+    narrower = copy.deepcopy(doc)
+    narrower["aggregate"]["breakdowns"].pop("team")
+    expected, got = tmp_path / "expected.xlsx", tmp_path / "got.xlsx"
+    write_aggregate_workbook(t, narrower, expected)
+    digest = CaseDigest(t, tmp_path)  # empty: used, it would leave the Cases sheet bare
+    write_aggregate_workbook(t, narrower, got, digest=digest)
+    digest.close()
+    assert got.read_bytes() == expected.read_bytes()
+    assert "Team" not in rows(openpyxl.load_workbook(got)["Cases"])[1]
+
+
 def stored_line(case: dict[str, Any], tmp_path: Path) -> str:
     store = CaseStore(tmp_path)
     store.append(case)

@@ -98,7 +98,7 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
     if sink is not None or not marker.exists():  # --no-per-case keeps the list of the workbooks still there
         atomic_write_bytes(marker, b"msp-audit output folder: never read as input\n")
     options = RunOptions(out_dir=s.out, label=s.label, pseudonymise_key=key, jobs=s.jobs or os.cpu_count() or 1,
-                         case_writer=sink)
+                         case_writer=sink, board_rows=True)
     with progress_bar(enabled=not s.quiet and s.format != "json") as on_progress:
         try:
             report = run_audit(s.paths, tpl, options, on_progress=on_progress)
@@ -108,7 +108,12 @@ def run_score(cli_values: dict[str, Any], config: Path | None = None, isolated: 
     doc: dict[str, Any] = report.to_dict(stream=True)
     doc["gates"] = evaluate_gates(gates, doc)
     write_results(doc, s.out)
-    write_aggregate_workbook(tpl, doc, inside(s.out, "aggregate.xlsx"), suppress_small=s.suppress_small)
+    try:
+        write_aggregate_workbook(tpl, doc, inside(s.out, "aggregate.xlsx"), suppress_small=s.suppress_small,
+                                 digest=report.board)
+    finally:
+        if report.board is not None:
+            report.board.close()
     if s.junit is not None:
         from ..writers.junit import write_junit
 
