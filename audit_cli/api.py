@@ -293,18 +293,18 @@ def _work_file(index: int, path: Path, template: Template, options: RunOptions, 
             _pseudonymise(result, outcome.record, options.pseudonymise_key)
         drafts.append(options.case_writer.draft(case, result, f"{index}-{k}") if options.case_writer else None)
     lines: list[bytes] = []
-    rows = _case_rows(template) if options.board_rows else None
-    board: list[tuple[Any, list[list[Any]]]] | None = [] if rows is not None else None
+    maker = _case_rows(template) if options.board_rows else None
+    board_rows: list[tuple[Any, list[list[Any]]]] | None = [] if maker is not None else None
     for r in outcome.results:
         d = r.to_dict()
         lines.append(_encode(d))
         agg.add(d)
-        if rows is not None and board is not None:
-            board.append((rows.case_row(d), rows.issue_rows(d)))
+        if maker is not None and board_rows is not None:
+            board_rows.append((maker.case_row(d), maker.issue_rows(d)))
     return _Done(outcome.record, lines, [(r.id, r.source) for r in outcome.results],
                  [sum(1 for i in r.issues if i.severity == "warning") for r in outcome.results],
                  [[i.line(r.source) for i in r.issues if i.severity == "error"] for r in outcome.results],
-                 real_ids, drafts, board, None,
+                 real_ids, drafts, board_rows, None,
                  outcome.cases if keep_cases else None, outcome.results if keep_cases else None)
 
 
