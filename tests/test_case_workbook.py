@@ -372,7 +372,9 @@ def test_a_symlink_planted_under_a_draft_s_name_is_not_written_through(tmp_path:
     victim.write_bytes(b"keep me")
     (out / "cases" / ".pending-t.xlsx").symlink_to(victim)
     case = Case(id="C-1", source="in.json", answers={cid: Answer("yes", "yes") for cid in msp_core.criteria})
-    with pytest.raises(OSError):
+    from audit_cli.errors import AuditError
+
+    with pytest.raises(AuditError, match="refusing to write through a link"):
         CaseWorkbooks(msp_core, out).draft(case, score_case(msp_core, case), "t")
     assert victim.read_bytes() == b"keep me"
 
@@ -386,3 +388,21 @@ def test_a_cases_folder_removed_during_a_run_is_made_again(tmp_path: Path, msp_c
     shutil.rmtree(out / "cases")
     sink(replace(case, id="C-2"), score_case(msp_core, replace(case, id="C-2")))
     assert sorted(p.name for p in (out / "cases").iterdir()) == ["C-2.xlsx"]
+
+
+def test_a_cases_folder_swapped_for_a_symlink_during_a_run_is_refused(tmp_path: Path, msp_core: Template) -> None:
+    """The folder is resolved once per process, but every workbook checks that the path still
+    leads to it: one swapped for a link to elsewhere mid-run is refused, as at the start."""
+    from audit_cli.errors import AuditError
+
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    sink = CaseWorkbooks(msp_core, out)
+    case = Case(id="C-1", source="in.json", answers={cid: Answer("yes", "yes") for cid in msp_core.criteria})
+    sink(case, score_case(msp_core, case))
+    shutil.rmtree(out / "cases")
+    (out / "cases").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(AuditError, match="outside the output folder"):
+        sink(replace(case, id="C-2"), score_case(msp_core, replace(case, id="C-2")))
+    assert list(elsewhere.iterdir()) == []

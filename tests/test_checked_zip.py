@@ -126,16 +126,28 @@ def _docx_needing_styles(styles: bytes | None = None) -> bytes:
 
 
 def test_word_styles_are_inflated_only_when_a_paragraph_needs_them(msp_core: Any) -> None:
-    laughs = b'<?xml version="1.0"?>' + hc.BILLION_LAUGHS.encode() + b"<w:styles/>"
-    # Headings in Word's own styles: the styles part is never asked for, so never inflated.
-    plain = hc.rezip(hc.council_docx(), {STYLES: laughs})
-    assert [c.id for c in read_bytes(plain, ".docx", msp_core, "form.docx").cases] == ["NS-0043"]
-    # A style of the council's own: the part is asked for, checked, and refused.
-    with pytest.raises(ReadError) as exc:
-        read_bytes(_docx_needing_styles(laughs), ".docx", msp_core, "form.docx")
-    assert str(exc.value) == hc.doctype_reason(STYLES)
+    damaged = hc.patch_crc(hc.council_docx(), STYLES)
+    # Headings in Word's own styles: the styles part is never asked for, so its damage costs nothing.
+    assert [c.id for c in read_bytes(damaged, ".docx", msp_core, "form.docx").cases] == ["NS-0043"]
+    # A style of the council's own: the part is asked for, checked, and the file refused.
+    with pytest.raises(ReadError, match=rf"^part {STYLES} is damaged \(its data does not match its checksum\)$"):
+        read_bytes(hc.patch_crc(_docx_needing_styles(), STYLES), ".docx", msp_core, "form.docx")
     # and an honest styles part is read as before
     assert [c.id for c in read_bytes(_docx_needing_styles(), ".docx", msp_core, "form.docx").cases] == ["NS-0043"]
+
+
+def test_a_doctype_refuses_the_file_even_in_a_part_no_reader_needs(msp_core: Any) -> None:
+    """Every part's prolog is read up front (its first KB only): an attack is refused wherever
+    it sits, though the part holding it would never be parsed."""
+    laughs = b'<?xml version="1.0"?>' + hc.BILLION_LAUGHS.encode() + b"<w:styles/>"
+    for data in (hc.rezip(hc.council_docx(), {STYLES: laughs}), _docx_needing_styles(laughs)):
+        with pytest.raises(ReadError) as exc:
+            read_bytes(data, ".docx", msp_core, "form.docx")
+        assert str(exc.value) == hc.doctype_reason(STYLES)
+    with pytest.raises(ReadError) as exc:  # and so does check() itself, before any reader runs
+        check(hc.rezip(hc.council_xlsx(), {THEME: b'<?xml version="1.0"?>' + hc.XXE.encode() + b"<a:theme/>"}),
+              ".xlsx")
+    assert str(exc.value) == hc.doctype_reason(THEME)
 
 
 def test_a_hostile_part_a_reader_asks_for_rejects_the_file(msp_core: Any) -> None:

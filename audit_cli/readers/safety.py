@@ -5,9 +5,11 @@ bytes and, for Office files, at the zip's central directory, so a hostile file
 (zip bomb, billion laughs, external entities, a lying header, a file that is not
 what its suffix says) is refused with one line an auditor can act on. Sizes,
 ratios and counts are judged from the directory before anything is inflated.
-A part is inflated only when its reader asks for it, once, and is then proved to
-be no bigger than it claims, to match its checksum and to declare no DOCTYPE
-before the reader sees it; parts no reader needs are never inflated.
+Then the first few KB of every part are inflated to read its XML prolog (a DOCTYPE
+anywhere refuses the file). A part is inflated whole only when its reader asks for
+it, once, and is then proved to be no bigger than it claims and to match its
+checksum before the reader sees it; the rest of a part no reader needs (a Word
+document's 800 KB of style definitions, say) is never inflated.
 """
 
 from __future__ import annotations
@@ -280,7 +282,10 @@ def _check_zip(data: bytes, suffix: str, kind: str) -> CheckedZip:
             raise ReadError(f"part {part_name(part.name)} is compressed {ratio:,}:1, far beyond any real form "
                             "(a zip bomb?)")
         starts.append(_check_local_header(data, part, suffix))
-    return CheckedZip(data, list(zip(parts, starts)))
+    located = list(zip(parts, starts))
+    for part, start in located:  # a DOCTYPE anywhere refuses the file, whether a reader needs the part or not
+        _check_head(data, part, start)
+    return CheckedZip(data, located)
 
 
 def _end_record(data: bytes, broken: str) -> tuple[int, int, int]:
@@ -425,6 +430,38 @@ def _check_part(data: bytes, part: _Part, start: int) -> bytes:
     if zlib.crc32(content) != part.crc:
         raise ReadError(f"part {part_name(part.name)} is damaged (its data does not match its checksum)")
     return content
+
+
+def _check_head(data: bytes, part: _Part, start: int) -> None:
+    """A part's XML prolog, judged from its first bytes alone (``XML_HEAD``, or up to
+    ``XML_PROLOG_LIMIT`` for a prolog that runs on): cheap enough to do for every part, so
+    an attack in a part no reader needs still refuses the file. The part's size and checksum
+    are proved only if a reader asks for it (``_check_part``)."""
+    if part.name.endswith("/") and part.usize == 0:
+        return
+    asked = _FIRST_LOOK
+    head = _head(data, part, start, asked)
+    if not _XML_NAME.search(part.name) and not _starts_like_xml(head):
+        return  # an image or other binary part
+    for more in (XML_HEAD, XML_PROLOG_LIMIT):  # a prolog that runs on (comments, PIs) is read further
+        if len(head) < asked or _prolog_verdict(head) is not None:
+            break  # the whole part is in hand, or its prolog is settled
+        asked = more
+        head = _head(data, part, start, asked)
+    _judge_prolog(part, head)
+
+
+_FIRST_LOOK = 512  # the XML declaration and the root element's start fit in this in every real part
+
+
+def _head(data: bytes, part: _Part, start: int, size: int) -> bytes:
+    """Up to ``size`` bytes from the start of a part's content."""
+    if part.method == zipfile.ZIP_STORED:
+        return data[start: start + min(part.csize, size)]
+    try:
+        return zlib.decompressobj(-15).decompress(memoryview(data)[start: start + part.csize], size)
+    except zlib.error:
+        raise ReadError(f"part {part_name(part.name)} is damaged (its compressed data cannot be read)") from None
 
 
 def _judge_prolog(part: _Part, head: bytes) -> None:

@@ -244,7 +244,9 @@ class CaseDigest:
     """The workbook's pass over the cases, made while a run scores them (``api.run_audit``):
     each worker turns its cases into ``CaseRows`` rows, the main process adds them here in
     results order, and ``write_aggregate_workbook`` then reads no case back. Spooled to disk
-    in ``folder`` like the workbook's own pass; ``close`` it when the workbook is written."""
+    in ``folder`` like the workbook's own pass; ``close`` it when the workbook is written.
+    Which cases have a critical failure is known only at the end, so the source of the first
+    case of every reference is kept (as the run's duplicate check keeps one per reference)."""
 
     def __init__(self, template: Template, folder: Path) -> None:
         self.columns = CaseRows(template).columns

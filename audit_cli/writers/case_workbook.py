@@ -11,12 +11,14 @@ A run writes one of these per case, thousands of them, so it is written with
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Hashable
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
+from ..errors import AuditError
 from ..model import Case, CaseResult, Criterion, CriterionResult, Template
 from ..outputs import OUTPUT_MARKER, atomic_write_bytes, inside, safe_name
 from .xlsx_lite import (
@@ -106,7 +108,8 @@ class CaseWorkbooks:
         self.generated = generated
         self.used: set[str] = set()
         self.written: list[Path] = []
-        self._checked: tuple[int, Path] | None = None  # (process, cases folder resolved and checked)
+        #: (process, cases folder resolved and checked, its device and inode)
+        self._checked: tuple[int, Path, tuple[int, int]] | None = None
 
     def draft(self, case: Case, result: CaseResult, tag: str) -> Path:
         name = f".pending-{safe_name(tag)}.xlsx"
@@ -115,14 +118,16 @@ class CaseWorkbooks:
         # ``cleanup`` removes if it is never placed, so a second temporary file would only cost time.
         # O_NOFOLLOW: a symlink planted under a draft's name is refused, not written through.
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        path = self._folder() / name
         try:
-            fd = os.open(self._folder() / name, flags, 0o666)  # as write_bytes: the umask decides
-        except FileNotFoundError:  # cases/ removed during the run: made (and checked) again
-            self._checked = None
-            fd = os.open(self._folder() / name, flags, 0o666)
+            fd = os.open(path, flags, 0o666)  # as write_bytes: the umask decides
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EMLINK) and path.is_symlink():
+                raise AuditError(f"refusing to write through a link planted in the output folder: {path}") from None
+            raise
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        return self._folder() / name
+        return path
 
     def place(self, draft: Path, case_id: str) -> Path:
         # a rename replaces whatever has the final name (a symlink included), never what it points to
@@ -137,14 +142,24 @@ class CaseWorkbooks:
         _layout(self.template)
 
     def _folder(self) -> Path:
-        """``cases/``, created, and checked against the output folder itself (so not even a
-        symlinked ``cases/`` leads outside it): once per process, not once per workbook."""
+        """``cases/``, created, and checked against the output folder itself, so not even a
+        symlinked ``cases/`` leads outside it. Resolving the path is done once per process;
+        each later call only checks that the path still leads to the folder that was checked,
+        and checks again from the start if it does not (removed, replaced, or swapped for a
+        symlink during the run)."""
         pid = os.getpid()
-        if self._checked is None or self._checked[0] != pid:
-            folder = inside(self.out_dir, self.folder)
-            folder.mkdir(parents=True, exist_ok=True)
-            self._checked = (pid, inside(self.out_dir, self.folder))
-        return self._checked[1]
+        if self._checked is not None and self._checked[0] == pid:
+            try:
+                st = os.stat(self.out_dir / self.folder)
+            except OSError:
+                st = None
+            if st is not None and (st.st_dev, st.st_ino) == self._checked[2]:
+                return self._checked[1]
+        inside(self.out_dir, self.folder).mkdir(parents=True, exist_ok=True)
+        folder = inside(self.out_dir, self.folder)
+        st = os.stat(folder)
+        self._checked = (pid, folder, (st.st_dev, st.st_ino))
+        return folder
 
     MANIFEST = OUTPUT_MARKER  # the output folder's marker also lists the workbooks written
     _LISTED = "case workbook: "
