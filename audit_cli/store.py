@@ -27,17 +27,14 @@ class CaseStore:
             self._list = []
         self._count = 0
 
-    def append(self, case: dict[str, Any], line: bytes | None = None) -> None:
-        """Keep one case; ``line`` is the case already encoded as compact JSON, when the caller has it."""
-        self._count += 1
-        if self._file is not None:
-            self._file.seek(0, 2)
-            if line is None:
-                line = json.dumps(case, ensure_ascii=False, allow_nan=False).encode("utf-8")
-            self._file.write(line + b"\n")
-        else:
+    def append(self, case: dict[str, Any]) -> None:
+        """Keep one case."""
+        if self._file is None:
             assert self._list is not None
+            self._count += 1
             self._list.append(case)
+        else:
+            self.append_line(json.dumps(case, ensure_ascii=False, allow_nan=False).encode("utf-8"))
 
     def append_line(self, line: bytes) -> None:
         """Keep one case given as its compact JSON line, stored as it is (decoded only without a folder)."""

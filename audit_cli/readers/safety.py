@@ -211,7 +211,7 @@ class CheckedZip(Mapping[str, bytes]):
     directory has passed every check.
 
     A part's content is checked the first time the reader asks for it (``_check_part``:
-    its size, checksum and XML prolog), so a part no reader needs (a Word document's
+    its size and checksum; every prolog was judged in ``check``), so a part no reader needs (a Word document's
     800 KB of style definitions, a theme, a thumbnail) is never inflated at all. A part
     that fails raises ``ReadError`` then, and the file is rejected with that line as
     before. Checked content is kept, up to ``KEEP_BYTES`` in all, so no part is inflated
@@ -404,8 +404,8 @@ def _check_kind(names: list[str], suffix: str, kind: str) -> None:
 
 def _check_part(data: bytes, part: _Part, start: int) -> bytes:
     """A part's content, inflated once and proved to be what its headers state: exactly its
-    size and CRC, and, for XML, no DOCTYPE (the only way to define entities, which
-    billion-laughs and external-entity attacks need; no Office part ever has one).
+    size and CRC. (Its prolog, for a DOCTYPE, was judged with every other part's by
+    ``_check_head`` before the file was handed to its reader.)
 
     The size matters because ``zipfile.read()`` inflates a whole chunk of compressed data
     before it trims to the stated size: a part that states 3 KB but inflates to 30 MB would
@@ -424,7 +424,6 @@ def _check_part(data: bytes, part: _Part, start: int) -> bytes:
     if len(content) > part.usize:
         raise ReadError(f"part {part_name(part.name)} unpacks to more than the {part.usize:,} bytes its "
                         "headers state (a damaged or tampered file)")
-    _judge_prolog(part, content[:XML_PROLOG_LIMIT])
     if len(content) != part.usize:
         raise ReadError(f"part {part_name(part.name)} is damaged (its data ends early)")
     if zlib.crc32(content) != part.crc:

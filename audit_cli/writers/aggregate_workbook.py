@@ -240,7 +240,7 @@ class CaseRows:
                 for i in case.get("issues") or []]
 
 
-class CaseDigest:
+class CaseDigest(_CaseDigest):
     """The workbook's pass over the cases, made while a run scores them (``api.run_audit``):
     each worker turns its cases into ``CaseRows`` rows, the main process adds them here in
     results order, and ``write_aggregate_workbook`` then reads no case back. Spooled to disk
@@ -249,14 +249,8 @@ class CaseDigest:
     case of every reference is kept (as the run's duplicate check keeps one per reference)."""
 
     def __init__(self, template: Template, folder: Path) -> None:
+        super().__init__(folder)
         self.columns = CaseRows(template).columns
-        self._digest = _CaseDigest(folder)
-
-    def add(self, case_id: Any, source: Any, issue_rows: list[list[Any]], row: tuple[str | None, list[Any]]) -> None:
-        self._digest.add(case_id, source, issue_rows, row)
-
-    def close(self) -> None:
-        self._digest.close()
 
 
 class _Book:
@@ -314,7 +308,7 @@ class _Book:
         A ``digest`` made during the run is used when its Cases columns are this workbook's;
         otherwise the cases are read back here."""
         if digest is not None and digest.columns == self.rows.columns:
-            self.digest = digest._digest
+            self.digest = digest
             self.sheets(trends)
             return
         self.digest = _CaseDigest(spool_dir)
