@@ -307,6 +307,7 @@ class _Book:
         """Every sheet, in order; ``spool_dir`` holds the per-case spools while they are written.
         A ``digest`` made during the run is used when its Cases columns are this workbook's;
         otherwise the cases are read back here."""
+        self.digest: _CaseDigest
         if digest is not None and digest.columns == self.rows.columns:
             self.digest = digest
             self.sheets(trends)

@@ -26,7 +26,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 from .xlsx_safe import (
     MAX_WIDTH,
@@ -179,39 +179,12 @@ class _StyleMaker:
         return Style.from_format(props)
 
 
-class SafeStyles:
+class SafeStyles(Styles[Style]):
     """The named formats of ``xlsx_safe.Styles`` (header, title, note, tones...) as ``Style``
     values, made by that class itself, so every workbook msp-audit writes looks the same."""
 
     def __init__(self) -> None:
-        self._styles = Styles(cast(Any, _StyleMaker()))
-
-    def get(self, tone: str | None = None, **props: Any) -> Style:
-        return cast(Style, self._styles.get(tone, **props))
-
-    @property
-    def header(self) -> Style:
-        return cast(Style, self._styles.header)
-
-    @property
-    def title(self) -> Style:
-        return cast(Style, self._styles.title)
-
-    @property
-    def heading(self) -> Style:
-        return cast(Style, self._styles.heading)
-
-    @property
-    def label(self) -> Style:
-        return cast(Style, self._styles.label)
-
-    @property
-    def wrap(self) -> Style:
-        return cast(Style, self._styles.wrap)
-
-    @property
-    def note(self) -> Style:
-        return cast(Style, self._styles.note)
+        super().__init__(_StyleMaker())
 
 
 def _argb(colour: str) -> str:

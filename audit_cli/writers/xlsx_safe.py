@@ -15,7 +15,7 @@ import math
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Iterable, Protocol, Sequence, TypeVar
 
 from . import utc_naive
 
@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # xlsxwriter is imported where a workbook is made, not at pac
     from xlsxwriter.format import Format
     from xlsxwriter.workbook import Workbook
     from xlsxwriter.worksheet import Worksheet
+
+F = TypeVar("F")
+F_co = TypeVar("F_co", covariant=True)
 
 #: never let xlsxwriter turn text into a formula, a link or a number
 WORKBOOK_OPTIONS: dict[str, bool] = {
@@ -358,16 +361,23 @@ def _fast_row_worksheet(base: type) -> type:
     return FastRowWorksheet
 
 
-class Styles:
-    """The workbook's formats, made once each (xlsxwriter formats cannot be combined)."""
+class FormatMaker(Protocol[F_co]):
+    """What ``Styles`` makes formats with: an xlsxwriter workbook, or ``xlsx_lite``'s stand-in."""
+
+    def add_format(self, properties: dict[str, Any], /) -> F_co: ...
+
+
+class Styles(Generic[F]):
+    """The workbook's formats, made once each (xlsxwriter formats cannot be combined). Generic
+    over the format made, so ``xlsx_lite`` gets the same named formats as its own ``Style``."""
 
     BASE: dict[str, Any] = {"valign": "top", "font_size": 10}
 
-    def __init__(self, workbook: "Workbook") -> None:
+    def __init__(self, workbook: FormatMaker[F]) -> None:
         self.workbook = workbook
-        self._cache: dict[tuple[Any, ...], "Format"] = {}
+        self._cache: dict[tuple[Any, ...], F] = {}
 
-    def get(self, tone: str | None = None, **props: Any) -> "Format":
+    def get(self, tone: str | None = None, **props: Any) -> F:
         key = (tone, *sorted(props.items()))
         fmt = self._cache.get(key)
         if fmt is None:
@@ -376,31 +386,31 @@ class Styles:
 
     # the formats writers use by name
     @property
-    def header(self) -> "Format":
+    def header(self) -> F:
         return self.get(bold=True, text_wrap=True, bg_color="#D9E1F2", border=1, border_color="#8EA9DB")
 
     @property
-    def title(self) -> "Format":
+    def title(self) -> F:
         return self.get(bold=True, font_size=14)
 
     @property
-    def heading(self) -> "Format":
+    def heading(self) -> F:
         return self.get(bold=True, font_size=12)
 
     @property
-    def label(self) -> "Format":
+    def label(self) -> F:
         return self.get(bold=True)
 
     @property
-    def wrap(self) -> "Format":
+    def wrap(self) -> F:
         return self.get(text_wrap=True)
 
     @property
-    def note(self) -> "Format":
+    def note(self) -> F:
         return self.get(italic=True, font_color="#595959", text_wrap=True)
 
     @property
-    def plain(self) -> "Format":
+    def plain(self) -> F:
         return self.get()
 
 
