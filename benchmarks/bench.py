@@ -4,15 +4,19 @@ Builds a corpus with ``msp-audit samples`` (every layout) at 1,000 and 5,000 fil
 measures the floor (reading every input and inflating every zip member once, in
 one process), then times ``msp-audit score`` with and without per-case workbooks,
 and prints ms per file, the ratio to the floor, peak memory and the per-file cost
-at both sizes; last, ``msp-audit --help`` against a bare two-command Typer app.
+at both sizes. At the smallest size it also times a one-file run and one-process
+(``--jobs 1``) runs, and prints the bound they set on any number of workers: the fixed
+cost plus the one-process work shared perfectly over the cores. Last, ``msp-audit --help``
+against a bare two-command Typer app.
 
-Run: python benchmarks/bench.py [--sizes 1000 5000] [--jobs N] [--keep DIR] [--repeat R]
+Run: python benchmarks/bench.py [--sizes 1000 5000] [--jobs N] [--keep DIR] [--repeat R] [--no-bound]
 Figures are printed, not asserted: targets are checked by reading them.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import resource
 import shutil
@@ -80,6 +84,46 @@ def run_score(folder: Path, out: Path, per_case: bool, jobs: int | None) -> tupl
     return float(dt), float(cpu), float(peak)
 
 
+def one_file_folder(folder: Path, base: Path) -> Path:
+    """A folder holding the corpus's first file alone: a run over it costs what every run costs
+    whatever its size (start-up, the template, writing the outputs)."""
+    one = base / "corpus-one-file"
+    shutil.rmtree(one, ignore_errors=True)
+    one.mkdir(parents=True)
+    first = min(p for p in folder.rglob("*") if p.is_file())
+    shutil.copyfile(first, one / first.name)
+    return one
+
+
+def print_bounds(bounds: dict[str, list[tuple[float, float, float]]], cores: int, size: int) -> None:
+    """The best wall time this design could reach on ``cores`` cores: the fixed cost of a run,
+    plus the rest of a one-process (``--jobs 1``) run shared perfectly over the cores, with no
+    serial tail and no slowdown of busy cores. A target below it cannot be met by better
+    parallelism alone: only by less work per file."""
+    print(f"\none-process runs at {size} files, and the bound on {cores} core(s): fixed + (one-process - fixed) / {cores}")
+    print(f"{'mode':<12} {'fixed s':>8} {'1-process s':>12} {'bound s':>8} {'bound x floor':>14} {'target':>7}")
+    for label, got in bounds.items():
+        fixed = statistics.median(r[0] for r in got)
+        serial = statistics.median(r[1] for r in got)
+        ratio = statistics.median((r[0] + (r[1] - r[0]) / cores) / r[2] for r in got)
+        bound = fixed + (serial - fixed) / cores
+        target = TARGETS["per_case_ratio" if label == "per-case" else "no_per_case_ratio"]
+        print(f"{label:<12} {fixed:>8.2f} {serial:>12.2f} {bound:>8.2f} {ratio:>14.2f} {target:>7.1f}")
+
+
+def compile_package() -> str:
+    """Compile the bytecode of the ``audit_cli`` the timed runs import (found the way they find
+    it, from this folder), as ``pip install`` does for a regular install. Without it, a source
+    checkout under PYTHONDONTWRITEBYTECODE compiles every module again in every run, which no
+    installed copy does: about 0.2 s a run here."""
+    where = subprocess.run(
+        [sys.executable, "-c", "import audit_cli, os; print(os.path.dirname(audit_cli.__file__))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    compileall.compile_dir(where, quiet=1)
+    return where
+
+
 def help_times(repeats: int = 15) -> tuple[float, float]:
     bare = Path(tempfile.mkdtemp()) / "bare.py"
     bare.write_text(
@@ -106,12 +150,17 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=None, help="build corpora here and keep them")
     ap.add_argument("--repeat", type=int, default=3,
                     help="rounds per size, each a floor and both runs; medians are printed (default 3)")
+    ap.add_argument("--no-bound", action="store_true",
+                    help="skip the one-process runs that bound what perfect parallelism could reach")
     args = ap.parse_args()
 
     base = args.keep or Path(tempfile.mkdtemp(prefix="msp-bench-"))
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; corpus in {base}; "
           f"{args.repeat} round(s) per size")
+    print(f"bytecode compiled for {compile_package()}, as an install does"
+          + (" (PYTHONDONTWRITEBYTECODE is set here)" if os.environ.get("PYTHONDONTWRITEBYTECODE") else ""))
     per_file: dict[str, dict[int, float]] = {"per-case": {}, "no-per-case": {}}
+    bounds: dict[str, list[tuple[float, float, float]]] = {"per-case": [], "no-per-case": []}
     peaks: list[float] = []
     rows = []
     for n in args.sizes:
@@ -122,12 +171,18 @@ def main() -> None:
         # On a shared machine the load drifts: each round measures its own floor just before its
         # runs, and a run is judged against the floor of its round.
         rounds: dict[str, list[tuple[float, float, float, float, float]]] = {"per-case": [], "no-per-case": []}
+        bounding = n == min(args.sizes) and not args.no_bound
+        one = one_file_folder(folder, base) if bounding else None
         for _ in range(args.repeat):
             fl = min(floor(folder) for _ in range(2))
             for label, per_case in (("per-case", True), ("no-per-case", False)):
                 dt, cpu, peak = run_score(folder, base / f"out-{n}-{label}", per_case, args.jobs)
                 rounds[label].append((dt, cpu, fl, dt / fl, peak))
                 peaks.append(peak)
+                if one is not None:
+                    fixed = run_score(one, base / f"out-one-{label}", per_case, 1)[0]
+                    serial = run_score(folder, base / f"out-{n}-{label}-serial", per_case, 1)[0]
+                    bounds[label].append((fixed, serial, fl))
         for label, got in rounds.items():
             dt = statistics.median(r[0] for r in got)
             cpu = statistics.median(r[1] for r in got)
@@ -142,6 +197,8 @@ def main() -> None:
         print(f"{n:>6} {files:>6} {label:<12} {dt:>8.2f} {cpu:>7.2f} {ms:>8.2f} {fms:>14.3f} {ratio:>8.2f}"
               f" {f'{lo:.2f}-{hi:.2f}':>12} {peak:>8.1f}")
     print("(medians over the rounds; x floor is each run against its own round's floor, range its spread)")
+    if bounds["per-case"]:
+        print_bounds(bounds, args.jobs or os.cpu_count() or 1, min(args.sizes))
     print()
     if len(args.sizes) >= 2:
         lo, hi = min(args.sizes), max(args.sizes)
