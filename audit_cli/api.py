@@ -34,7 +34,9 @@ class CaseWriter(Protocol):
     """Writes each case's own output as it is scored (``writers.case_workbook.CaseWorkbooks``).
 
     ``draft`` runs in whichever process scored the case and writes under a temporary
-    name; ``place`` runs in the main process, in results order, and gives the final name.
+    name (and again in the main process for a case whose reference was already read, so its
+    output shows that warning too); ``place`` runs in the main process, in results order,
+    and gives the final name.
     A writer may also have ``prepare()``, called before worker processes are started.
     """
 
@@ -473,6 +475,12 @@ def run_audit(
                 case_warnings += 1
                 if done.results is not None:
                     done.results[k].issues.append(dup)
+                first_draft = done.drafts[k]
+                if first_draft is not None:
+                    again = _redraft(files[n - 1], n - 1, k, line, dup, template, options)
+                    if again is not None:
+                        first_draft.unlink(missing_ok=True)
+                        done.drafts[k] = again
             else:
                 seen_ids[real_id] = source + (f" {location}" if location else "")
             draft = done.drafts[k]
@@ -491,6 +499,29 @@ def run_audit(
     inputs.extend(skipped)
     return AuditReport(template, inputs, cases, agg.to_dict(), label=options.label, generated=now_iso(),
                        case_errors=case_errors, case_warnings=case_warnings, error_lines=error_lines, board=board)
+
+
+def _redraft(path: Path, index: int, k: int, line: bytes, dup: Issue, template: Template,
+             options: RunOptions) -> Path | None:
+    """The ``k``-th case of ``path`` (input number ``index``) drafted again with its
+    duplicate-case warning, which its workbook's Issues sheet and Summary must show as
+    results.json does: the first draft was written as the case was scored, before the main
+    process saw the reference twice. The file is read again (duplicates are few); the new
+    draft replaces the first only if the case reads back exactly as stored (``line``), so a
+    file changed in between keeps its first draft."""
+    writer = options.case_writer
+    if writer is None:
+        return None
+    outcome = process_file(path, template, options.max_file_bytes)
+    if k >= len(outcome.results):
+        return None
+    case, result = outcome.cases[k], outcome.results[k]
+    if options.pseudonymise_key is not None:
+        _pseudonymise(result, outcome.record, options.pseudonymise_key)
+    result.issues.append(dup)
+    if _encode(result.to_dict()) != line:
+        return None
+    return writer.draft(case, result, f"again-{index}-{k}")
 
 
 def _pseudonymise(result: CaseResult, record: InputRecord, key: bytes) -> None:

@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -261,6 +262,9 @@ def test_pseudonymise_replaces_every_case_id_in_results(tmp_path: Path, monkeypa
     assert expected_files == {f"{alias['NS-0003']}.xlsx", f"{alias['NS-0001']}.xlsx", f"{alias['NS-0002']}.xlsx",
                               f"{alias['NS-0001']}-2.xlsx"}
     assert {p.name for p in (tmp_path / "out" / "cases").iterdir()} == expected_files
+    # the second NS-0001's own workbook shows its duplicate warning, by pseudonym, as results.json does
+    issues = openpyxl.load_workbook(tmp_path / "out" / "cases" / f"{alias['NS-0001']}-2.xlsx")["Issues"]
+    assert ("warning", "duplicate-case", dup[0]["message"]) in [r[:3] for r in issues.iter_rows(values_only=True)]
     texts = output_texts(tmp_path / "out")
     for name in ("results.json", "aggregate.xlsx"):
         for real in ("NS-0001", "NS-0002", "NS-0003"):

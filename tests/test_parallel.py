@@ -125,3 +125,34 @@ def test_case_store_can_be_read_twice_at_once(tmp_path: Path) -> None:
             assert [b["id"] for b in store][:5] == ["C-0", "C-1", "C-2", "C-3", "C-4"]
     assert outer == [f"C-{n}" for n in range(50)] and len(store) == 50
     assert list(tmp_path.iterdir()) == []  # anonymous: nothing visible in the folder
+
+
+def test_a_duplicate_cases_workbook_shows_its_warning(corpus: Path) -> None:
+    """The second reading of a case reference is found by the main process after a worker has
+    drafted that case's workbook: the workbook is drafted again, so its Issues sheet and its
+    Summary's warning count agree with results.json, whatever the number of workers."""
+    from audit_cli.outputs import safe_name
+
+    runner = CliRunner()
+    books: dict[str, dict[str, dict[str, list[list[Any]]]]] = {}
+    for jobs in ("1", "2"):
+        out = f"dup{jobs}"
+        res = runner.invoke(app, ["score", str(corpus), "-o", out, "--jobs", jobs, "-f", "json"])
+        assert res.exit_code == 1, res.output
+        doc = json.loads(res.stdout)
+        used: set[str] = set()
+        names = [safe_name(c["id"], used) + ".xlsx" for c in doc["cases"]]
+        dups = 0
+        books[jobs] = {}
+        for case, name in zip(doc["cases"], names):
+            values = cell_values(Path(out) / "cases" / name)
+            books[jobs][name] = values
+            warnings = [i for i in case["issues"] if i["severity"] == "warning"]
+            summary = {row[0]: row[1] for row in values["Summary"] if row and row[0]}
+            assert summary["Warnings"] == len(warnings), (name, summary["Warnings"], warnings)
+            listed = [(row[1], row[2]) for row in values["Issues"][1:] if row[0] == "warning"]
+            assert listed == [(i["code"], i["message"]) for i in warnings], name
+            dups += any(i["code"] == "duplicate-case" for i in warnings)
+        assert dups == len(doc["cases"]) // 2  # every case of the second copy
+        assert not any(p.name.startswith(".pending") for p in (Path(out) / "cases").iterdir())
+    assert books["1"] == books["2"]
