@@ -454,6 +454,7 @@ def run_audit(
         board = CaseDigest(template, options.out_dir)
     case_errors = case_warnings = 0
     seen_ids: dict[str, str] = {}
+    reread: tuple[int, FileOutcome] | None = None  # the file last read again for a duplicate's workbook
     error_lines: list[str] = []
     for n, done in enumerate(stream, 1):
         if done.aggregate is not None:
@@ -477,7 +478,9 @@ def run_audit(
                     done.results[k].issues.append(dup)
                 first_draft = done.drafts[k]
                 if first_draft is not None:
-                    again = _redraft(files[n - 1], n - 1, k, line, dup, template, options)
+                    if reread is None or reread[0] != n:  # once per file, however many of its cases
+                        reread = (n, process_file(files[n - 1], template, options.max_file_bytes))
+                    again = _redraft(reread[1], n - 1, k, line, dup, options)
                     if again is not None:
                         first_draft.unlink(missing_ok=True)
                         done.drafts[k] = again
@@ -501,19 +504,15 @@ def run_audit(
                        case_errors=case_errors, case_warnings=case_warnings, error_lines=error_lines, board=board)
 
 
-def _redraft(path: Path, index: int, k: int, line: bytes, dup: Issue, template: Template,
-             options: RunOptions) -> Path | None:
-    """The ``k``-th case of ``path`` (input number ``index``) drafted again with its
-    duplicate-case warning, which its workbook's Issues sheet and Summary must show as
-    results.json does: the first draft was written as the case was scored, before the main
-    process saw the reference twice. The file is read again (duplicates are few); the new
-    draft replaces the first only if the case reads back exactly as stored (``line``), so a
-    file changed in between keeps its first draft."""
+def _redraft(outcome: FileOutcome, index: int, k: int, line: bytes, dup: Issue, options: RunOptions) -> Path | None:
+    """The ``k``-th case of input number ``index`` drafted again with its duplicate-case
+    warning, which its workbook's Issues sheet and Summary must show as results.json does:
+    the first draft was written as the case was scored, before the main process saw the
+    reference twice. ``outcome`` is the file read again (once, however many of its cases are
+    duplicates); the new draft replaces the first only if the case reads back exactly as
+    stored (``line``), so a file changed in between keeps its first draft."""
     writer = options.case_writer
-    if writer is None:
-        return None
-    outcome = process_file(path, template, options.max_file_bytes)
-    if k >= len(outcome.results):
+    if writer is None or k >= len(outcome.results):
         return None
     case, result = outcome.cases[k], outcome.results[k]
     if options.pseudonymise_key is not None:

@@ -156,3 +156,31 @@ def test_a_duplicate_cases_workbook_shows_its_warning(corpus: Path) -> None:
         assert dups == len(doc["cases"]) // 2  # every case of the second copy
         assert not any(p.name.startswith(".pending") for p in (Path(out) / "cases").iterdir())
     assert books["1"] == books["2"]
+
+
+def test_a_file_is_read_again_once_however_many_of_its_cases_are_duplicates(
+        corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections import Counter
+
+    from audit_cli.writers.case_workbook import CaseWorkbooks
+
+    tpl = load_template("msp-core")
+    reads: Counter[str] = Counter()
+    real = api.process_file
+
+    def counting(path: Path, *args: Any, **kwargs: Any) -> Any:
+        reads[Path(path).as_posix()] += 1
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(api, "process_file", counting)
+    out = corpus.parent / "once"
+    out.mkdir()
+    writer = CaseWorkbooks(tpl, out)
+    report = run_audit([corpus], tpl, RunOptions(out_dir=out, jobs=1, case_writer=writer))
+    writer.cleanup()
+    cases = list(report.cases)
+    twice = {c["source"] for c in cases if any(i["code"] == "duplicate-case" for i in c["issues"])}
+    per_file = Counter(c["source"] for c in cases)
+    assert any(per_file[s] > 1 for s in twice)  # a register among them: several duplicates in one file
+    assert {p for p, n in reads.items() if n == 2} == {(corpus.parent / s).as_posix() for s in twice}
+    assert set(reads.values()) == {1, 2}
