@@ -34,10 +34,11 @@ class CaseWriter(Protocol):
     """Writes each case's own output as it is scored (``writers.case_workbook.CaseWorkbooks``).
 
     ``draft`` runs in whichever process scored the case and writes under a temporary
-    name (and again in the main process for a case whose reference was already read, so its
-    output shows that warning too); ``place`` runs in the main process, in results order,
-    and gives the final name.
-    A writer may also have ``prepare()``, called before worker processes are started.
+    name; ``place`` runs in the main process, in results order, and gives the final name.
+    A writer may also have ``prepare()``, called before worker processes are started, and
+    ``replace(draft, placed)``, which puts a later draft in the place of a placed one: a
+    case whose reference was already read is drafted again, after the run, so that its
+    output shows that warning too (a writer without it keeps the first draft).
     """
 
     def draft(self, case: Case, result: CaseResult, tag: str) -> Path: ...
@@ -286,14 +287,17 @@ def _encode(case: dict[str, Any]) -> bytes:
 
 def _work_file(index: int, path: Path, template: Template, options: RunOptions, agg: Aggregator,
                keep_cases: bool) -> _Done:
-    """Read and score one file, write its cases' drafts, and add its cases to ``agg``."""
+    """Read and score one file, write its cases' drafts, and add its cases to ``agg``. With
+    ``keep_cases`` (in the main process) the cases are kept instead of drafted: the run drafts
+    each once it has checked its reference, so a duplicate's is drafted once, warning included."""
     outcome = process_file(path, template, options.max_file_bytes)
     real_ids = [(c.id, c.location) for c in outcome.cases]
     drafts: list[Path | None] = []
     for k, (case, result) in enumerate(zip(outcome.cases, outcome.results)):
         if options.pseudonymise_key is not None:
             _pseudonymise(result, outcome.record, options.pseudonymise_key)
-        drafts.append(options.case_writer.draft(case, result, f"{index}-{k}") if options.case_writer else None)
+        drafts.append(options.case_writer.draft(case, result, f"{index}-{k}")
+                      if options.case_writer and not keep_cases else None)
     lines: list[bytes] = []
     maker = _case_rows(template) if options.board_rows else None
     board_rows: list[tuple[Any, list[list[Any]]]] | None = [] if maker is not None else None
@@ -443,7 +447,10 @@ def run_audit(
     agg = Aggregator(template)
     stream: Iterable[_Done] = (
         _pooled(files, template, options, jobs) if jobs > 1
-        else (_work_file(i, p, template, options, agg, keep_cases=on_case is not None) for i, p in enumerate(files))
+        # in this process a file's cases are kept while its results are taken in (a duplicate's
+        # workbook is drafted again from them), then dropped
+        else (_work_file(i, p, template, options, agg, keep_cases=on_case is not None or options.case_writer is not None)
+              for i, p in enumerate(files))
     )
     inputs: list[InputRecord] = []
     cases = CaseStore(options.out_dir)
@@ -454,7 +461,8 @@ def run_audit(
         board = CaseDigest(template, options.out_dir)
     case_errors = case_warnings = 0
     seen_ids: dict[str, str] = {}
-    reread: tuple[int, FileOutcome] | None = None  # the file last read again for a duplicate's workbook
+    redrafts: list[_Redraft] = []  # duplicates whose workbooks a worker drafted before the duplicate was seen
+    redo: _Redraft | None = None
     error_lines: list[str] = []
     for n, done in enumerate(stream, 1):
         if done.aggregate is not None:
@@ -476,19 +484,19 @@ def run_audit(
                 case_warnings += 1
                 if done.results is not None:
                     done.results[k].issues.append(dup)
-                first_draft = done.drafts[k]
-                if first_draft is not None:
-                    if reread is None or reread[0] != n:  # once per file, however many of its cases
-                        reread = (n, process_file(files[n - 1], template, options.max_file_bytes))
-                    again = _redraft(reread[1], n - 1, k, line, dup, options)
-                    if again is not None:
-                        first_draft.unlink(missing_ok=True)
-                        done.drafts[k] = again
+                if done.drafts[k] is not None:  # a worker drafted it before this was seen: again, after the run
+                    redo = _Redraft(files[n - 1], n - 1, done.record.sha256, k, hashlib.sha256(line).digest(), dup)
             else:
                 seen_ids[real_id] = source + (f" {location}" if location else "")
             draft = done.drafts[k]
+            if draft is None and options.case_writer is not None and done.cases is not None and done.results is not None:
+                draft = options.case_writer.draft(done.cases[k], done.results[k], f"{n - 1}-{k}")  # read in this process
             if draft is not None and options.case_writer is not None:
-                options.case_writer.place(draft, case_id)
+                placed = options.case_writer.place(draft, case_id)
+                if redo is not None:
+                    redo.placed = placed
+                    redrafts.append(redo)
+            redo = None
             if on_case is not None and done.cases is not None and done.results is not None:
                 on_case(done.cases[k], done.results[k])
             cases.append_line(line)
@@ -499,28 +507,82 @@ def run_audit(
             error_lines += done.errors[k]
         if on_progress is not None:
             on_progress(done.record, n, len(files))
+    if redrafts and options.case_writer is not None:
+        _redraft_all(redrafts, template, options, jobs)
     inputs.extend(skipped)
     return AuditReport(template, inputs, cases, agg.to_dict(), label=options.label, generated=now_iso(),
                        case_errors=case_errors, case_warnings=case_warnings, error_lines=error_lines, board=board)
 
 
-def _redraft(outcome: FileOutcome, index: int, k: int, line: bytes, dup: Issue, options: RunOptions) -> Path | None:
-    """The ``k``-th case of input number ``index`` drafted again with its duplicate-case
-    warning, which its workbook's Issues sheet and Summary must show as results.json does:
-    the first draft was written as the case was scored, before the main process saw the
-    reference twice. ``outcome`` is the file read again (once, however many of its cases are
-    duplicates); the new draft replaces the first only if the case reads back exactly as
-    stored (``line``), so a file changed in between keeps its first draft."""
-    writer = options.case_writer
-    if writer is None or k >= len(outcome.results):
-        return None
-    case, result = outcome.cases[k], outcome.results[k]
-    if options.pseudonymise_key is not None:
-        _pseudonymise(result, outcome.record, options.pseudonymise_key)
-    result.issues.append(dup)
-    if _encode(result.to_dict()) != line:
-        return None
-    return writer.draft(case, result, f"again-{index}-{k}")
+@dataclass
+class _Redraft:
+    """A duplicate's workbook to draft again: which file and case, as first read."""
+
+    path: Path
+    index: int  # the file's number in the run
+    sha256: str | None  # the file's, as first read
+    k: int  # the case's number in the file
+    line_sha: bytes  # sha256 of the case's stored results.json line, warning included
+    dup: Issue
+    placed: Path | None = None  # the workbook placed for it, to be replaced
+
+
+def _redraft_all(redrafts: list[_Redraft], template: Template, options: RunOptions, jobs: int) -> None:
+    """Draft again, with its duplicate-case warning, each workbook that a worker drafted before
+    the main process saw its case reference a second time, so the workbook's Issues sheet and
+    Summary say what results.json says. Worker processes do it, as they did the first drafts
+    (the main process parses no input file): each file is read again once, however many of its
+    cases repeat, and each new draft replaces the placed workbook under its name. A file that
+    changed since it was read, or a worker that dies, leaves the first drafts in place."""
+    replace = getattr(options.case_writer, "replace", None)
+    if replace is None:
+        return
+    by_file: dict[int, list[_Redraft]] = {}
+    for item in redrafts:
+        by_file.setdefault(item.index, []).append(item)
+    groups = list(by_file.values())
+    if jobs == 1:
+        for group in groups:
+            for draft, placed in _redraft_file(group, template, options):
+                replace(draft, placed)
+        return
+    from concurrent.futures.process import BrokenProcessPool
+
+    with _pool(min(jobs, len(groups)), template, options) as pool:
+        futures = [pool.submit(_redraft_chunk, group) for group in groups]
+        for future in futures:
+            try:
+                done = future.result()
+            except BrokenProcessPool:
+                continue
+            for draft, placed in done:
+                replace(draft, placed)
+
+
+def _redraft_chunk(group: list[_Redraft]) -> list[tuple[Path, Path]]:
+    assert _WORKER is not None
+    return _redraft_file(group, *_WORKER)
+
+
+def _redraft_file(group: list[_Redraft], template: Template, options: RunOptions) -> list[tuple[Path, Path]]:
+    """One file's duplicates drafted again: (new draft, the workbook it replaces) for each case
+    that reads back exactly as stored, none if the file's bytes are not those first read."""
+    first = group[0]
+    outcome = process_file(first.path, template, options.max_file_bytes)
+    if outcome.record.sha256 != first.sha256 or options.case_writer is None:
+        return []
+    out: list[tuple[Path, Path]] = []
+    for item in group:
+        if item.k >= len(outcome.results) or item.placed is None:
+            continue
+        case, result = outcome.cases[item.k], outcome.results[item.k]
+        if options.pseudonymise_key is not None:
+            _pseudonymise(result, outcome.record, options.pseudonymise_key)
+        result.issues.append(item.dup)
+        if hashlib.sha256(_encode(result.to_dict())).digest() != item.line_sha:
+            continue
+        out.append((options.case_writer.draft(case, result, f"again-{item.index}-{item.k}"), item.placed))
+    return out
 
 
 def _pseudonymise(result: CaseResult, record: InputRecord, key: bytes) -> None:

@@ -115,13 +115,15 @@ def compile_package() -> str:
     """Compile the bytecode of the ``audit_cli`` the timed runs import (found the way they find
     it, from this folder), as ``pip install`` does for a regular install. Without it, a source
     checkout under PYTHONDONTWRITEBYTECODE compiles every module again in every run, which no
-    installed copy does: about 0.2 s a run here."""
+    installed copy does: about 0.2 s a run here. Returns the line to print about it."""
     where = subprocess.run(
         [sys.executable, "-c", "import audit_cli, os; print(os.path.dirname(audit_cli.__file__))"],
         capture_output=True, text=True, check=True,
     ).stdout.strip()
-    compileall.compile_dir(where, quiet=1)
-    return where
+    if not compileall.compile_dir(where, quiet=1):
+        return f"could not compile the bytecode of {where} (read-only?): each run may compile it again"
+    note = " (PYTHONDONTWRITEBYTECODE is set here)" if os.environ.get("PYTHONDONTWRITEBYTECODE") else ""
+    return f"bytecode compiled for {where}, as an install does{note}"
 
 
 def help_times(repeats: int = 15) -> tuple[float, float]:
@@ -158,8 +160,7 @@ def main() -> None:
     base = args.keep or Path(tempfile.mkdtemp(prefix="msp-bench-"))
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; corpus in {base}; "
           f"{args.repeat} round(s) per size")
-    print(f"bytecode compiled for {compile_package()}, as an install does"
-          + (" (PYTHONDONTWRITEBYTECODE is set here)" if os.environ.get("PYTHONDONTWRITEBYTECODE") else ""))
+    print(compile_package())
     per_file: dict[str, dict[int, float]] = {"per-case": {}, "no-per-case": {}}
     bounds: dict[str, list[tuple[float, float, float]]] = {"per-case": [], "no-per-case": []}
     peaks: list[float] = []
@@ -199,7 +200,8 @@ def main() -> None:
               f" {f'{lo:.2f}-{hi:.2f}':>12} {peak:>8.1f}")
     print("(medians over the rounds; x floor is each run against its own round's floor, range its spread)")
     if bounds["per-case"]:
-        print_bounds(bounds, args.jobs or os.cpu_count() or 1, min(args.sizes))
+        # workers beyond the machine's cores add no capacity
+        print_bounds(bounds, min(args.jobs or os.cpu_count() or 1, os.cpu_count() or 1), min(args.sizes))
     print()
     if len(args.sizes) >= 2:
         lo, hi = min(args.sizes), max(args.sizes)

@@ -158,29 +158,73 @@ def test_a_duplicate_cases_workbook_shows_its_warning(corpus: Path) -> None:
     assert books["1"] == books["2"]
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
 def test_a_file_is_read_again_once_however_many_of_its_cases_are_duplicates(
-        corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        corpus: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+    """In one process a duplicate's workbook is drafted again from the case in hand: no file is
+    read twice. With workers, a worker reads each file with duplicates once more after the run."""
     from collections import Counter
 
     from audit_cli.writers.case_workbook import CaseWorkbooks
 
     tpl = load_template("msp-core")
-    reads: Counter[str] = Counter()
+    log = corpus.parent / f"reads-{jobs}.log"
     real = api.process_file
 
-    def counting(path: Path, *args: Any, **kwargs: Any) -> Any:
-        reads[Path(path).as_posix()] += 1
+    def logging(path: Path, *args: Any, **kwargs: Any) -> Any:  # inherited by forked workers
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(Path(path).as_posix() + "\n")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(api, "process_file", counting)
-    out = corpus.parent / "once"
+    monkeypatch.setattr(api, "process_file", logging)
+    out = corpus.parent / f"once-{jobs}"
     out.mkdir()
     writer = CaseWorkbooks(tpl, out)
-    report = run_audit([corpus], tpl, RunOptions(out_dir=out, jobs=1, case_writer=writer))
+    report = run_audit([corpus], tpl, RunOptions(out_dir=out, jobs=jobs, case_writer=writer))
     writer.cleanup()
+    reads = Counter(log.read_text(encoding="utf-8").splitlines())
     cases = list(report.cases)
     twice = {c["source"] for c in cases if any(i["code"] == "duplicate-case" for i in c["issues"])}
     per_file = Counter(c["source"] for c in cases)
     assert any(per_file[s] > 1 for s in twice)  # a register among them: several duplicates in one file
-    assert {p for p, n in reads.items() if n == 2} == {(corpus.parent / s).as_posix() for s in twice}
-    assert set(reads.values()) == {1, 2}
+    again = {p for p, n in reads.items() if n == 2}
+    assert again == (set() if jobs == 1 else {(corpus.parent / s).as_posix() for s in twice})
+    assert set(reads.values()) <= {1, 2}
+    assert not any(p.name.startswith(".pending") for p in (out / "cases").iterdir())
+
+
+def test_a_file_changed_before_it_is_read_again_keeps_its_first_draft(
+        corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second reading must be of the bytes first read (their sha256), not merely give the
+    same results line: evidence and comments are not in that line."""
+    from audit_cli.outputs import safe_name
+    from audit_cli.writers.case_workbook import CaseWorkbooks
+
+    tpl = load_template("msp-core")
+    target = sorted((corpus / "south").rglob("*.json"))[0]
+    seen = corpus.parent / "seen.log"
+    real = api.process_file
+
+    def editing(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if Path(path) == target:
+            if seen.exists():  # the second reading, in a worker after the run: edited just before
+                target.write_text(target.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+            seen.write_text("read", encoding="utf-8")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(api, "process_file", editing)
+    out = corpus.parent / "changed"
+    out.mkdir()
+    writer = CaseWorkbooks(tpl, out)
+    report = run_audit([corpus], tpl, RunOptions(out_dir=out, jobs=2, case_writer=writer))
+    writer.cleanup()
+    used: set[str] = set()
+    flagged = {}
+    for case in report.cases:
+        name = safe_name(case["id"], used) + ".xlsx"
+        if any(i["code"] == "duplicate-case" for i in case["issues"]):
+            codes = [r[1] for r in cell_values(out / "cases" / name)["Issues"][1:]]
+            flagged[case["source"]] = "duplicate-case" in codes
+    changed = target.relative_to(corpus.parent).as_posix()
+    assert flagged[changed] is False  # its first draft stands
+    assert all(ok for source, ok in flagged.items() if source != changed) and len(flagged) > 10

@@ -136,6 +136,11 @@ class CaseWorkbooks:
         self.written.append(final)
         return final
 
+    def replace(self, draft: Path, placed: Path) -> None:
+        """Put a later draft of a case (one drafted again with a duplicate-case warning) in the
+        place of the workbook already placed for it, under the same name."""
+        os.replace(draft, self._folder() / placed.name)
+
     def prepare(self) -> None:
         """Work out what every workbook of the template shares (styles, fixed text) now: a run
         calls this before forking its workers, so each inherits it."""
