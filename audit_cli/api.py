@@ -528,12 +528,14 @@ class _Redraft:
 
 
 def _redraft_all(redrafts: list[_Redraft], template: Template, options: RunOptions, jobs: int) -> None:
-    """Draft again, with its duplicate-case warning, each workbook that a worker drafted before
-    the main process saw its case reference a second time, so the workbook's Issues sheet and
-    Summary say what results.json says. Worker processes do it, as they did the first drafts
-    (the main process parses no input file): each file is read again once, however many of its
-    cases repeat, and each new draft replaces the placed workbook under its name. A file that
-    changed since it was read, or a worker that dies, leaves the first drafts in place."""
+    """After a run with ``jobs`` workers: draft again, with its duplicate-case warning, each
+    workbook that a worker drafted before the main process saw its case reference a second
+    time, so the workbook's Issues sheet and Summary say what results.json says. (In one
+    process a case is drafted only once its reference is checked: nothing to draft again.)
+    Worker processes do it, as they did the first drafts, so the main process parses no input
+    file: each file is read again once, however many of its cases repeat, and each new draft
+    replaces the placed workbook under its name. A file that changed since it was read, or a
+    worker that dies, leaves the first drafts in place."""
     replace = getattr(options.case_writer, "replace", None)
     if replace is None:
         return
@@ -541,11 +543,6 @@ def _redraft_all(redrafts: list[_Redraft], template: Template, options: RunOptio
     for item in redrafts:
         by_file.setdefault(item.index, []).append(item)
     groups = list(by_file.values())
-    if jobs == 1:
-        for group in groups:
-            for draft, placed in _redraft_file(group, template, options):
-                replace(draft, placed)
-        return
     from concurrent.futures.process import BrokenProcessPool
 
     with _pool(min(jobs, len(groups)), template, options) as pool:

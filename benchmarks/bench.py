@@ -9,7 +9,8 @@ at both sizes. At the smallest size it also times a one-file run and one-process
 cost plus the one-process work shared perfectly over the cores. Last, ``msp-audit --help``
 against a bare two-command Typer app.
 
-Run: python benchmarks/bench.py [--sizes 1000 5000] [--jobs N] [--keep DIR] [--repeat R] [--no-bound]
+Run: python benchmarks/bench.py [--sizes 1000 5000] [--jobs N] [--keep DIR] [--repeat R]
+     [--help-repeat R] [--no-bound]
 Figures are printed, not asserted: targets are checked by reading them.
 """
 
