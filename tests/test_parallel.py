@@ -128,9 +128,10 @@ def test_case_store_can_be_read_twice_at_once(tmp_path: Path) -> None:
 
 
 def test_a_duplicate_cases_workbook_shows_its_warning(corpus: Path) -> None:
-    """The second reading of a case reference is found by the main process after a worker has
-    drafted that case's workbook: the workbook is drafted again, so its Issues sheet and its
-    Summary's warning count agree with results.json, whatever the number of workers."""
+    """The second reading of a case reference is found by the main process, after a worker has
+    drafted that case's workbook (which is then drafted again), or before the case is drafted
+    in one process: either way its Issues sheet and its Summary's warning count agree with
+    results.json, and the workbooks are the same whatever the number of workers."""
     from audit_cli.outputs import safe_name
 
     runner = CliRunner()
@@ -161,8 +162,8 @@ def test_a_duplicate_cases_workbook_shows_its_warning(corpus: Path) -> None:
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_file_is_read_again_once_however_many_of_its_cases_are_duplicates(
         corpus: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
-    """In one process a duplicate's workbook is drafted again from the case in hand: no file is
-    read twice. With workers, a worker reads each file with duplicates once more after the run."""
+    """In one process a case is drafted once its reference is checked: no file is read twice.
+    With workers, a worker reads each file with duplicates once more after the run."""
     from collections import Counter
 
     from audit_cli.writers.case_workbook import CaseWorkbooks
@@ -171,12 +172,12 @@ def test_a_file_is_read_again_once_however_many_of_its_cases_are_duplicates(
     log = corpus.parent / f"reads-{jobs}.log"
     real = api.process_file
 
-    def logging(path: Path, *args: Any, **kwargs: Any) -> Any:  # inherited by forked workers
+    def logged(path: Path, *args: Any, **kwargs: Any) -> Any:  # inherited by forked workers
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(Path(path).as_posix() + "\n")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(api, "process_file", logging)
+    monkeypatch.setattr(api, "process_file", logged)
     out = corpus.parent / f"once-{jobs}"
     out.mkdir()
     writer = CaseWorkbooks(tpl, out)
