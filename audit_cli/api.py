@@ -23,7 +23,7 @@ from .model import Case, CaseResult, InputRecord, Issue, Template
 from .outputs import OUTPUT_MARKER
 from .readers import READERS, UNSUPPORTED_NOTES, read_bytes
 from .scoring import score_case
-from .store import CaseStore
+from .store import CaseStore, case_line
 from .values import clean_text
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -281,8 +281,8 @@ class _Done:
 
 
 def _encode(case: dict[str, Any]) -> bytes:
-    """A case result as one line of results.json (compact; never NaN)."""
-    return json.dumps(case, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    """A case result as its line of results.json, as bytes."""
+    return case_line(case).encode("utf-8")
 
 
 def _work_file(index: int, path: Path, template: Template, options: RunOptions, agg: Aggregator,
@@ -462,7 +462,6 @@ def run_audit(
     case_errors = case_warnings = 0
     seen_ids: dict[str, str] = {}
     redrafts: list[_Redraft] = []  # duplicates whose workbooks a worker drafted before the duplicate was seen
-    redo: _Redraft | None = None
     error_lines: list[str] = []
     for n, done in enumerate(stream, 1):
         if done.aggregate is not None:
@@ -473,6 +472,7 @@ def run_audit(
             case_id, source = done.ids[k]
             real_id, location = done.real_ids[k]
             first = seen_ids.get(real_id)
+            dup = None
             if first is not None:
                 dup = Issue("warning", "duplicate-case", f"case reference {case_id!r} was already read from {first}",
                             location)
@@ -484,19 +484,18 @@ def run_audit(
                 case_warnings += 1
                 if done.results is not None:
                     done.results[k].issues.append(dup)
-                if done.drafts[k] is not None:  # a worker drafted it before this was seen: again, after the run
-                    redo = _Redraft(files[n - 1], n - 1, done.record.sha256, k, hashlib.sha256(line).digest(), dup)
             else:
                 seen_ids[real_id] = source + (f" {location}" if location else "")
-            draft = done.drafts[k]
-            if draft is None and options.case_writer is not None and done.cases is not None and done.results is not None:
-                draft = options.case_writer.draft(done.cases[k], done.results[k], f"{n - 1}-{k}")  # read in this process
-            if draft is not None and options.case_writer is not None:
-                placed = options.case_writer.place(draft, case_id)
-                if redo is not None:
-                    redo.placed = placed
-                    redrafts.append(redo)
-            redo = None
+            draft = done.drafts[k]  # a worker's, drafted before this check
+            if options.case_writer is not None:
+                by_worker = draft is not None
+                if draft is None and done.cases is not None and done.results is not None:  # read in this process
+                    draft = options.case_writer.draft(done.cases[k], done.results[k], f"{n - 1}-{k}")
+                if draft is not None:
+                    placed = options.case_writer.place(draft, case_id)
+                    if by_worker and dup is not None:  # drafted without the warning: again, after the run
+                        redrafts.append(_Redraft(files[n - 1], n - 1, done.record.sha256, k,
+                                                 hashlib.sha256(line).digest(), dup, placed))
             if on_case is not None and done.cases is not None and done.results is not None:
                 on_case(done.cases[k], done.results[k])
             cases.append_line(line)
@@ -524,7 +523,7 @@ class _Redraft:
     k: int  # the case's number in the file
     line_sha: bytes  # sha256 of the case's stored results.json line, warning included
     dup: Issue
-    placed: Path | None = None  # the workbook placed for it, to be replaced
+    placed: Path  # the workbook placed for it, to be replaced
 
 
 def _redraft_all(redrafts: list[_Redraft], template: Template, options: RunOptions, jobs: int) -> None:
@@ -570,7 +569,7 @@ def _redraft_file(group: list[_Redraft], template: Template, options: RunOptions
         return []
     out: list[tuple[Path, Path]] = []
     for item in group:
-        if item.k >= len(outcome.results) or item.placed is None:
+        if item.k >= len(outcome.results):
             continue
         case, result = outcome.cases[item.k], outcome.results[item.k]
         if options.pseudonymise_key is not None:

@@ -17,6 +17,11 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 
 
+def case_line(case: dict[str, Any]) -> str:
+    """A case result as its one line of results.json: compact JSON, never NaN."""
+    return json.dumps(case, ensure_ascii=False, allow_nan=False)
+
+
 class CaseStore:
     def __init__(self, folder: Path | None = None) -> None:
         self._list: list[dict[str, Any]] | None = None
@@ -34,7 +39,7 @@ class CaseStore:
             self._count += 1
             self._list.append(case)
         else:
-            self.append_line(json.dumps(case, ensure_ascii=False, allow_nan=False).encode("utf-8"))
+            self.append_line(case_line(case).encode("utf-8"))
 
     def append_line(self, line: bytes) -> None:
         """Keep one case given as its compact JSON line, stored as it is (decoded only without a folder)."""
@@ -61,8 +66,7 @@ class CaseStore:
         without decoding and encoding every case again."""
         if self._file is None:
             assert self._list is not None
-            for case in self._list:
-                yield json.dumps(case, ensure_ascii=False, allow_nan=False)
+            yield from map(case_line, self._list)
             return
         for line in self._raw_lines():
             yield line.decode("utf-8")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 
 from ..outputs import atomic_write, inside
-from ..store import CaseStore
+from ..store import CaseStore, case_line
 
 RESULTS_NAME = "results.json"
 
@@ -29,8 +29,7 @@ def chunks(doc: dict[str, Any]) -> Iterator[str]:
     for n, (key, value) in enumerate(doc.items()):
         yield ("," if n else "") + f"\n  {json.dumps(key)}: "
         if key == "cases" and isinstance(value, (CaseStore, list)):
-            lines = value.lines() if isinstance(value, CaseStore) else (
-                json.dumps(c, ensure_ascii=False, allow_nan=False) for c in value)
+            lines = value.lines() if isinstance(value, CaseStore) else map(case_line, value)
             yield "["
             empty = True
             for k, line in enumerate(lines):
