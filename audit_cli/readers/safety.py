@@ -210,13 +210,14 @@ class CheckedZip(Mapping[str, bytes]):
     """An Office file's parts by name, for its reader (in place of ``zipfile``), once the
     directory has passed every check.
 
-    A part's content is checked the first time the reader asks for it (``_check_part``:
-    its size and checksum; every prolog was judged in ``check``), so a part no reader needs (a Word document's
-    800 KB of style definitions, a theme, a thumbnail) is never inflated at all. A part
-    that fails raises ``ReadError`` then, and the file is rejected with that line as
-    before. Checked content is kept, up to ``KEEP_BYTES`` in all, so no part is inflated
-    twice. Names resolve as ``zipfile`` resolves them: a name ends at a NUL byte, and of
-    two entries with one name the later wins.
+    A part's content is checked the first time the reader asks for it (``_check_part``: its
+    size and checksum; every prolog was judged in ``check``), so a part no reader needs (a
+    Word document's 800 KB of style definitions, a theme, a thumbnail) is never inflated at
+    all. A part that fails raises ``ReadError`` then, and the file is rejected with that line
+    as before. Checked content is kept, up to ``KEEP_BYTES`` in all, so no part is inflated
+    twice: a reader asks once per part, but a hand-edited or hostile workbook may name one
+    sheet part from many places. Names resolve as ``zipfile`` resolves them: a name ends at
+    a NUL byte, and of two entries with one name the later wins.
     """
 
     def __init__(self, data: bytes, located: list[tuple[_Part, int]]) -> None:
@@ -413,14 +414,7 @@ def _check_part(data: bytes, part: _Part, start: int) -> bytes:
     directory checks have already bounded, so memory and time are bounded by them too."""
     if part.name.endswith("/") and part.usize == 0:
         return b""
-    raw = data[start: start + part.csize]
-    if part.method == zipfile.ZIP_STORED:
-        content = raw
-    else:
-        try:
-            content = zlib.decompressobj(-15).decompress(raw, part.usize + 1)
-        except zlib.error:
-            raise ReadError(f"part {part_name(part.name)} is damaged (its compressed data cannot be read)") from None
+    content = _head(data, part, start, part.usize + 1)
     if len(content) > part.usize:
         raise ReadError(f"part {part_name(part.name)} unpacks to more than the {part.usize:,} bytes its "
                         "headers state (a damaged or tampered file)")
@@ -441,13 +435,20 @@ def _check_head(data: bytes, part: _Part, start: int) -> None:
     asked = _FIRST_LOOK
     head = _head(data, part, start, asked)
     if not _XML_NAME.search(part.name) and not _starts_like_xml(head):
-        return  # an image or other binary part
+        return  # an image or other binary part: never parsed as XML
+    verdict = _prolog_verdict(head)
     for more in (XML_HEAD, XML_PROLOG_LIMIT):  # a prolog that runs on (comments, PIs) is read further
-        if len(head) < asked or _prolog_verdict(head) is not None:
+        if len(head) < asked or verdict is not None:
             break  # the whole part is in hand, or its prolog is settled
         asked = more
         head = _head(data, part, start, asked)
-    _judge_prolog(part, head)
+        verdict = _prolog_verdict(head)
+    if verdict == "doctype":
+        raise ReadError(f"part {part_name(part.name)} declares a DOCTYPE (XML entities, as in billion-laughs and "
+                        "external-entity attacks); the file is not read")
+    if verdict is None and len(head) >= XML_PROLOG_LIMIT:
+        raise ReadError(f"part {part_name(part.name)} has an XML prolog over {XML_PROLOG_LIMIT // 1024} KB long; "
+                        "the file is not read")
 
 
 _FIRST_LOOK = 512  # the XML declaration and the root element's start fit in this in every real part
@@ -461,20 +462,6 @@ def _head(data: bytes, part: _Part, start: int, size: int) -> bytes:
         return zlib.decompressobj(-15).decompress(memoryview(data)[start: start + part.csize], size)
     except zlib.error:
         raise ReadError(f"part {part_name(part.name)} is damaged (its compressed data cannot be read)") from None
-
-
-def _judge_prolog(part: _Part, head: bytes) -> None:
-    """Raises for a DOCTYPE, or for a prolog too long to judge, in ``head`` (the part's first
-    ``XML_PROLOG_LIMIT`` bytes); a part that is not XML passes."""
-    if not _XML_NAME.search(part.name) and not _starts_like_xml(head):
-        return  # an image or other binary part: never parsed as XML
-    verdict = _prolog_verdict(head[:XML_HEAD]) or _prolog_verdict(head)
-    if verdict == "doctype":
-        raise ReadError(f"part {part_name(part.name)} declares a DOCTYPE (XML entities, as in billion-laughs and "
-                        "external-entity attacks); the file is not read")
-    if verdict is None and len(head) >= XML_PROLOG_LIMIT:
-        raise ReadError(f"part {part_name(part.name)} has an XML prolog over {XML_PROLOG_LIMIT // 1024} KB long; "
-                        "the file is not read")
 
 
 def _starts_like_xml(head: bytes) -> bool:
