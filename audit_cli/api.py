@@ -14,7 +14,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
 
 from . import __version__
 from .aggregate import Aggregator
@@ -25,6 +25,9 @@ from .readers import READERS, UNSUPPORTED_NOTES, read_bytes
 from .scoring import score_case
 from .store import CaseStore, case_line
 from .values import clean_text
+
+if TYPE_CHECKING:
+    from .writers.aggregate_workbook import CaseRows
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 SCHEMA_VERSION = 1
@@ -314,11 +317,11 @@ def _work_file(index: int, path: Path, template: Template, options: RunOptions, 
                  outcome.cases if keep_cases else None, outcome.results if keep_cases else None)
 
 
-def _case_rows(template: Template) -> Any:
-    """The board workbook's ``CaseRows`` for the template, made once per process."""
-    from .writers.aggregate_workbook import CaseRows
+def _case_rows(template: Template) -> CaseRows:
+    """The board workbook's ``CaseRows`` for the template (imported only for a run that makes them)."""
+    from .writers.aggregate_workbook import case_rows_for
 
-    return template.derived("board_case_rows", CaseRows)
+    return case_rows_for(template)
 
 
 _WORKER: tuple[Template, RunOptions] | None = None

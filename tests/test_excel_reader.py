@@ -15,7 +15,7 @@ from audit_cli.errors import ReadError
 from audit_cli.model import Case, Issue
 from audit_cli.readers import ReadResult, excel_reader, json_reader, read_bytes
 from audit_cli.readers.common import CaseBuilder
-from audit_cli.readers.excel_reader import column_letter, sheet_ref
+from audit_cli.cellrefs import column_letter, sheet_ref
 from audit_cli.readers.grid import Grid, Row, read_form_grid
 from audit_cli.scoring import score_case
 

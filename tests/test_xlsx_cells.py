@@ -18,7 +18,7 @@ from openpyxl.cell.text import InlineFont
 
 from audit_cli.errors import ReadError
 from audit_cli.readers import xlsx_cells
-from audit_cli.readers.excel_reader import column_letter
+from audit_cli.cellrefs import column_letter
 from audit_cli.readers.xlsx_cells import (
     from_excel,
     is_date_format,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import shutil
@@ -275,6 +276,19 @@ def test_cells_must_come_in_file_order() -> None:
             sh.put(row, col, "y")
     sh.put(2, 4, "z")  # later in the row is fine, as is a later row
     sh.put(3, 0, "w")
+
+
+def test_a_fresh_sheet_refuses_a_row_before_the_first() -> None:
+    """Row -1 is what a sheet's last-written row reads before any cell: not a row to write in."""
+    wb = Workbook(SHEET)
+    sh = wb.add_sheet("S")
+    run = Run(wb.strings, SHEET, [(0, "x", None)])
+    for write in (lambda: sh.put(-1, 0, "x"), lambda: sh.put_row(-1, 0, ["x"], [None]), lambda: sh.put_run(-1, run)):
+        with pytest.raises(ValueError, match="outside a worksheet"):
+            write()
+    sh.put(0, 0, "x")  # nothing was written: the sheet still starts at its first row
+    with zipfile.ZipFile(io.BytesIO(wb.to_bytes())) as zf:
+        assert b'<sheetData><row r="1"><c r="A1"' in zf.read("xl/worksheets/sheet1.xml")
 
 
 def test_refusals() -> None:

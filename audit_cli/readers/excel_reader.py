@@ -15,6 +15,7 @@ from functools import lru_cache, partial
 from pathlib import PurePath
 from typing import Callable, Mapping
 
+from ..cellrefs import column_letter, sheet_ref
 from ..model import CaseField, Issue, Template
 from ..values import norm_answer, norm_key, shorten
 from . import ReadResult
@@ -62,7 +63,7 @@ def load_sheets(data: bytes, archive: Mapping[str, bytes] | None = None) -> list
 
 def _locator(ref: str) -> Callable[[int, int], str]:
     """``Sheet!C7`` for a row number and 0-based column (asked for every cell a case reads)."""
-    return lambda row, col: f"{ref}!{_letters(col)}{row}"
+    return lambda row, col: f"{ref}!{column_letter(col)}{row}"
 
 
 def _reason(exc: Exception) -> str:
@@ -70,29 +71,6 @@ def _reason(exc: Exception) -> str:
     return shorten(text, 120)
 
 
-_PLAIN_SHEET = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
-_CELL_LIKE = re.compile(r"([A-Za-z]{1,3}\d+|[Rr]\d*[Cc]\d*|[Rr]|[Cc])")
-
-
-def sheet_ref(name: str) -> str:
-    """A sheet name as Excel writes it in a reference: quoted (``'Case details'``) unless plain."""
-    if _PLAIN_SHEET.fullmatch(name) and not _CELL_LIKE.fullmatch(name):
-        return name
-    return "'" + name.replace("'", "''") + "'"
-
-
-def column_letter(col: int) -> str:
-    """0-based column index to Excel's letters (0 -> A, 26 -> AA)."""
-    letters = ""
-    n = col + 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        letters = chr(65 + r) + letters
-    return letters
-
-
-#: column letters, remembered: a sheet's locations name the same few columns over and over
-_letters = lru_cache(maxsize=16384)(column_letter)
 
 
 # --------------------------------------------------------------------------- registers

@@ -240,6 +240,12 @@ class CaseRows:
                 for i in case.get("issues") or []]
 
 
+def case_rows_for(template: Template) -> CaseRows:
+    """The template's ``CaseRows`` for a run's aggregate (every breakdown field), worked out
+    once and kept with the template."""
+    return template.derived("board_case_rows", CaseRows)
+
+
 class CaseDigest(_CaseDigest):
     """The workbook's pass over the cases, made while a run scores them (``api.run_audit``):
     each worker turns its cases into ``CaseRows`` rows, the main process adds them here in
@@ -250,7 +256,7 @@ class CaseDigest(_CaseDigest):
 
     def __init__(self, template: Template, folder: Path) -> None:
         super().__init__(folder)
-        self.columns = CaseRows(template).columns
+        self.columns = case_rows_for(template).columns
 
 
 class _Book:
@@ -263,7 +269,6 @@ class _Book:
         self.agg: dict[str, Any] = doc.get("aggregate") or {}
         self.sup = suppress
         self.styles = Styles(wb)
-        self.tones = band_tones([b.label for b in template.bands])
         self.used: set[str] = {n.casefold() for n in FIXED_SHEETS}
         dims = template.all_dimensions()
         self.declared: list[Dimension] = [d for k, d in dims.items() if k != "section"]
@@ -271,6 +276,7 @@ class _Book:
         # the Cases sheet's columns after the fixed ones
         self.rows = CaseRows(template, (self.agg.get("breakdowns") or {}).keys())
         self.judge, self.fields, self.items = self.rows.judge, self.rows.fields, self.rows.items
+        self.tones = self.rows.tones
 
     # ------------------------------------------------------------------ helpers
 

@@ -34,6 +34,7 @@ from .xlsx_lite import (
 )
 from .xlsx_safe import (
     ATTAINMENT,
+    HEADER_CAP,
     SCORE,
     TONES,
     attainment_tone,
@@ -69,7 +70,6 @@ SUMMARY_LABELS = [
     "Errors", "Warnings",
 ]
 SUMMARY_TEXT = ["Case fields", NOT_RATED, "None", "Not given", "Yes", "No"]
-HEADER_CAP = 16  # a header wraps rather than widen its column beyond this (as SheetWriter.header)
 
 
 def write_case_workbook(
@@ -186,6 +186,7 @@ class CaseWorkbooks:
         folder = inside(self.out_dir, self.folder)
         if folder.is_dir():
             for p in folder.iterdir():
+                # "..pending-": the temporary names earlier releases gave drafts, left by a crash
                 if p.name.startswith((".pending-", "..pending-")) and p.is_file():
                     p.unlink(missing_ok=True)
         listed = "".join(f"{self._LISTED}{p.name}\n" for p in self.written)
@@ -335,24 +336,20 @@ def _summary(wb: Workbook, look: _Look, layout: _Layout, template: Template, cas
     ]
     r = 3
     for label, value, style in rows:
-        _label(sh, look, layout, r, label)
+        _label(sh, layout, r, label)
         sh.put(r, 1, value, style)
         r += 1
     sh.put(r + 1, 0, "Case fields", look.heading)
     sh.put_run(r + 2, layout.headers["fields"])
     r += 3
     for field_id, label in layout.fields:
-        _label(sh, look, layout, r, label)
+        _label(sh, layout, r, label)
         sh.put(r, 1, display(case.fields.get(field_id)), look.wrap)
         r += 1
 
 
-def _label(sh: Sheet, look: _Look, layout: _Layout, row: int, label: str) -> None:
-    run = layout.label_runs.get(label)
-    if run is not None:
-        sh.put_run(row, run)
-    else:
-        sh.put(row, 0, label, look.label)
+def _label(sh: Sheet, layout: _Layout, row: int, label: str) -> None:
+    sh.put_run(row, layout.label_runs[label])  # every label the Summary shows has its run
 
 
 def _answer_text(layout: _Layout, case: Case, cid: str, status: str, value: str | None) -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from ..cellrefs import COLUMN_LETTERS, column_letter, sheet_ref
 from .xlsx_safe import (
     MAX_WIDTH,
     MIN_WIDTH,
@@ -54,9 +55,6 @@ _EXCEL_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 # text that needs none of that, nor escaping, nor xml:space: most text, so it is looked for first
 _PLAIN_TEXT = re.compile(r"(?=\S)[^&<>\r\n\t_]*(?<=\S)\Z")
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}\Z")
-# sheet names that may stand unquoted in a reference: a plain name that is not also a cell
-_PLAIN_SHEET = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
-_CELL_LIKE = re.compile(r"([A-Za-z]{1,3}[0-9]+|[RrCc][0-9]*|[Rr][0-9]*[Cc][0-9]*)\Z")
 
 
 # --------------------------------------------------------------------------- XML text
@@ -83,37 +81,14 @@ def _t_element(text: str) -> str:
     return f"<t>{escape(text)}</t>"
 
 
-def _column_name(col: int) -> str:
-    name = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        name = chr(65 + rem) + name
-    return name
-
-
-_NAMED_COLUMNS = 702  # A to ZZ, named once: every cell looks its column's name up
-_COLUMN_NAMES = tuple(_column_name(c) for c in range(_NAMED_COLUMNS))
-
-
-def column_name(col: int) -> str:
-    """``0`` → ``A``, ``26`` → ``AA``."""
-    return _COLUMN_NAMES[col] if col < _NAMED_COLUMNS else _column_name(col)
+_LETTERED = len(COLUMN_LETTERS)
 
 
 def cell_ref(row: int, col: int, absolute: bool = False) -> str:
     """A1-style reference of a 0-based cell."""
     if absolute:
-        return f"${column_name(col)}${row + 1}"
-    return f"{column_name(col)}{row + 1}"
-
-
-@lru_cache(maxsize=256)
-def _sheet_ref(name: str) -> str:
-    """A sheet name as a reference's prefix, quoted where Excel needs it."""
-    if _PLAIN_SHEET.match(name) and not _CELL_LIKE.match(name):
-        return name
-    return "'" + name.replace("'", "''") + "'"
+        return f"${column_letter(col)}${row + 1}"
+    return f"{column_letter(col)}{row + 1}"
 
 
 # --------------------------------------------------------------------------- styles
@@ -414,7 +389,7 @@ class Run:
             written = len(scratch._cells)
             scratch.put(0, col, value, style, cap=cap)
             if len(scratch._cells) > written:  # split the cell around its row number, "1"
-                head = f'<c r="{column_name(col)}'
+                head = f'<c r="{column_letter(col)}'
                 pieces.append(tail + head)
                 tail = scratch._cells[-1][len(head) + 1:]
                 cols.append(col)
@@ -460,7 +435,7 @@ class Sheet:
         number, through ``display``) as a string cell, never a formula, whatever it starts
         with; numbers at full precision; booleans as Yes/No. ``cap`` bounds how far this
         cell may widen its column."""
-        if row != self._row or not self._col < col < MAX_COLS:  # else the next cell of this row: fine
+        if row != self._row or not self._col < col < MAX_COLS or row < 0:  # else the next cell of this row: fine
             self._check(row, col, col)
         xml = self._xml(col, self._row_num if row == self._row else str(row + 1), value, style, cap)
         if xml is not None:
@@ -495,7 +470,7 @@ class Sheet:
     def _xml(self, col: int, num: str, value: Any, style: int | None, cap: int) -> str | None:
         """A cell in row number ``num`` (as the file counts), or None for no cell; measures
         the column as it goes."""
-        name = _COLUMN_NAMES[col] if col < _NAMED_COLUMNS else _column_name(col)
+        name = COLUMN_LETTERS[col] if col < _LETTERED else column_letter(col)  # column_letter, inlined
         if value is None:
             return None if style is None else f'<c r="{name}{num}"{self._attrs[style]}/>'
         if isinstance(value, str):
@@ -528,6 +503,8 @@ class Sheet:
     def _check(self, row: int, first_col: int, last_col: int) -> None:
         """Refuse cells ``first_col`` to ``last_col`` of ``row`` unless they come after every
         cell written so far; checked before anything is written, so a refusal changes nothing."""
+        if row < 0:  # -1 is also what ``_row`` holds before the first cell
+            raise ValueError(f"row {row} is outside a worksheet")
         if row != self._row:
             if not self._row < row < MAX_ROWS:
                 raise ValueError(f"row {row} written after row {self._row}, or outside a worksheet")
@@ -582,12 +559,12 @@ class Sheet:
         if self._filter is None:
             return None
         r0, c0, r1, c1 = self._filter
-        return f"{_sheet_ref(self.name)}!{cell_ref(r0, c0, True)}:{cell_ref(r1, c1, True)}"
+        return f"{sheet_ref(self.name)}!{cell_ref(r0, c0, True)}:{cell_ref(r1, c1, True)}"
 
     @property
     def print_titles(self) -> str | None:
         n = self.page.repeat_rows
-        return f"{_sheet_ref(self.name)}!$1:${n}" if n else None
+        return f"{sheet_ref(self.name)}!$1:${n}" if n else None
 
     # ------------------------------------------------------------------ XML
 

@@ -129,6 +129,10 @@ def sheet_name(title: str, used: set[str]) -> str:
     return name
 
 
+#: a header wraps rather than widen its column beyond this many characters
+HEADER_CAP = 16
+
+
 def created_at(iso: str | None) -> dt.datetime | None:
     """The workbook's creation time from an ISO timestamp, so equal runs give equal files."""
     return utc_naive(iso)
@@ -546,7 +550,7 @@ class SheetWriter:
         return (TEXT, text, fmt)
 
     def header(self, row: int, labels: Sequence[str], start: int = 0) -> None:
-        self.put_row(row, labels, self.styles.header, start, cap=16)
+        self.put_row(row, labels, self.styles.header, start, cap=HEADER_CAP)
 
     def append(
         self, values: Iterable[Any], fmt: "Format | None" = None, *, formats: Sequence["Format | None"] | None = None
